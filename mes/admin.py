@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .audit import history_of
+from .errors import DomainError
+from .models import ApiKey, AuditEntry, UserProfile
+
+admin.site.site_header = _("MES administration")
+admin.site.site_title = _("MES")
+admin.site.index_title = _("Plant")
+
+
+class ServiceModelAdmin(admin.ModelAdmin):
+    """An admin whose writes go through the app's services, so rules and audit apply.
+
+    Set ``create_service``, ``update_service`` (and optionally ``delete_service``)
+    to the service functions; a domain error is shown as a message, nothing saved.
+    """
+
+    create_service = None
+    update_service = None
+    delete_service = staticmethod(services.delete_record)
+
+    def service_values(self, obj, form) -> dict:
+        return {
+            name: getattr(obj, name)
+            for name in form.cleaned_data
+            if name in {f.name for f in obj._meta.concrete_fields}
+        }
+
+    def save_model(self, request, obj, form, change):
+        values = self.service_values(obj, form)
+        if change:
+            original = type(obj).objects.get(pk=obj.pk)
+            saved = type(self).update_service(original, actor=request.user, **values)
+        else:
+            saved = type(self).create_service(actor=request.user, **values)
+        obj.pk = saved.pk
+        obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        type(self).delete_service(obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            type(self).delete_service(obj, actor=request.user)
+
+    def _refuse_on_domain_error(self, view, request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request, *args, **kwargs):
+        return self._refuse_on_domain_error(super().changeform_view, request, *args, **kwargs)
+
+    def delete_view(self, request, *args, **kwargs):
+        return self._refuse_on_domain_error(super().delete_view, request, *args, **kwargs)
+
+    def changelist_view(self, request, *args, **kwargs):
+        return self._refuse_on_domain_error(super().changelist_view, request, *args, **kwargs)
+
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is None or not self.has_view_or_change_permission(request, obj):
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("History: %s") % obj,
+            "object": obj,
+            "opts": self.opts,
+            "entries": history_of(obj).select_related("actor")[:500],
+        }
+        return TemplateResponse(request, "admin/mes/audit_history.html", context)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ("at", "actor_label", "action", "model", "object_repr")
+    list_filter = ("action", "model", ("at", admin.DateFieldListFilter))
+    search_fields = ("object_repr", "object_id", "actor_label")
+    date_hierarchy = "at"
+    list_select_related = ("actor",)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ("name", "prefix", "role", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("role",)
+    readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at", "user")
+    fields = ("name", "role", "prefix", "user", "created_at", "last_used_at", "revoked_at")
+    actions = ["revoke"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        key, raw = services.create_api_key(actor=request.user, name=obj.name, role=obj.role)
+        obj.pk = key.pk
+        self.message_user(
+            request,
+            _("Key for %(name)s (shown once, copy it now): %(key)s") % {"name": key.name, "key": raw},
+            messages.WARNING,
+        )
+
+    @admin.action(description=_("Revoke selected keys"))
+    def revoke(self, request, queryset):
+        for key in queryset:
+            services.revoke_api_key(key, actor=request.user)
+
+
+class UserProfileInline(admin.StackedInline):
+    model = UserProfile
+    can_delete = False
+    fields = ("badge_id", "language", "failed_pin_attempts")
+    readonly_fields = ("failed_pin_attempts",)
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class PersonAdmin(UserAdmin):
+    inlines = (UserProfileInline,)
+    list_display = ("username", "first_name", "last_name", "is_staff", "is_active")
+    actions = ["unlock_badges"]
+
+    @admin.action(description=_("Unlock badges after wrong PINs"))
+    def unlock_badges(self, request, queryset):
+        for user in queryset.filter(profile__isnull=False):
+            services.unlock_badge(user, actor=request.user)

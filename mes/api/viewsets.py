@@ -1,0 +1,103 @@
+"""The base of every coded resource in the API (items, work centers, customers …).
+
+`code` is the ERP's key and the detail path: GET/POST on the collection, GET/PUT
+(upsert)/PATCH on the detail. Writes go to the resource's services, named by the
+`create_service`, `upsert_service` and `update_service` attributes.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.response import Response
+
+from mes.models import CODE_PATTERN, code_validator
+
+from .idempotency import IdempotentPostMixin
+
+CODE_PATH_REGEX = CODE_PATTERN.strip("^$")
+
+
+class CodeField(serializers.CharField):
+    """A record's code in a body: validated for format, uniqueness left to the service."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("validators", [code_validator])
+        super().__init__(**kwargs)
+
+
+class CodeRef(serializers.SlugRelatedField):
+    """A reference to another record by its code (`"work_center": "WC-PRESS"`)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "code")
+        super().__init__(**kwargs)
+
+
+class ApiViewSetMixin(IdempotentPostMixin):
+    """What every API view shares: idempotent POST, the acting user for services."""
+
+    @property
+    def actor(self):
+        return self.request.user
+
+
+class CodeResourceViewSet(
+    ApiViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    lookup_field = "code"
+    lookup_value_regex = CODE_PATH_REGEX
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    ordering = ("updated_at", "id")
+    create_service = None
+    upsert_service = None
+    update_service = None
+
+    def get_queryset(self):
+        return super().get_queryset().order_by(*self.ordering)
+
+    def _respond(self, obj, status_code: int) -> Response:
+        data = self.get_serializer(obj).data
+        headers = {}
+        if status_code == status.HTTP_201_CREATED:
+            headers["Location"] = self.request.build_absolute_uri(
+                self.reverse_action("detail", kwargs={"code": obj.code})
+            )
+        return Response(data, status=status_code, headers=headers)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        obj = type(self).create_service(actor=self.actor, **serializer.validated_data)
+        return self._respond(obj, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        code = kwargs[self.lookup_field]
+        data = request.data
+        if isinstance(data, dict):
+            if "code" in data and data["code"] != code:
+                raise serializers.ValidationError(
+                    {"code": [_("The code in the body must match the path.")]}
+                )
+            data = {**data, "code": code}
+        serializer = self.get_serializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        values = dict(serializer.validated_data)
+        values.pop("code", None)
+        obj, created = type(self).upsert_service(actor=self.actor, code=code, **values)
+        return self._respond(obj, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    def partial_update(self, request, *args, **kwargs):
+        obj = self.get_object()
+        serializer = self.get_serializer(obj, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        values = dict(serializer.validated_data)
+        if "code" in values and values["code"] != obj.code:
+            raise serializers.ValidationError({"code": [_("A code cannot be changed.")]})
+        values.pop("code", None)
+        obj = type(self).update_service(obj, actor=self.actor, **values)
+        return self._respond(obj, status.HTTP_200_OK)

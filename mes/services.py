@@ -1,0 +1,260 @@
+"""Cross-cutting services: audited writes of coded records, people and API keys.
+
+App services build on ``create_record``/``upsert_record``/``update_record``/
+``delete_record`` so every master-data change is validated, locked and audited
+the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.models import AbstractUser, Group
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models.deletion import ProtectedError, RestrictedError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import audit
+from .errors import AlreadyExists, InvalidInput, NotFound, PinLocked, ReferencedRecord, WrongPin
+from .models import ApiKey, UserProfile
+from .roles import MACHINE_ROLES, STAFF_ROLES, Role
+
+M = TypeVar("M", bound=models.Model)
+User = get_user_model()
+
+
+def validation_error_to_domain(exc: ValidationError) -> InvalidInput:
+    if hasattr(exc, "error_dict"):
+        errors = {field: [str(m) for e in errs for m in e.messages] for field, errs in exc.error_dict.items()}
+    else:
+        errors = {"non_field_errors": [str(m) for m in exc.messages]}
+    first = next(iter(errors.values()))[0]
+    return InvalidInput(first, errors=errors)
+
+
+def _save_validated(obj: models.Model, *, validate_unique: bool = True) -> None:
+    try:
+        obj.full_clean(validate_unique=validate_unique)
+    except ValidationError as exc:
+        raise validation_error_to_domain(exc) from exc
+    obj.save()
+
+
+def get_by_code(model: type[M], code: str, *, lock: bool = False) -> M:
+    qs = model.objects.select_for_update() if lock else model.objects
+    try:
+        return qs.get(code=code)
+    except model.DoesNotExist:
+        raise NotFound(
+            _("%(kind)s '%(code)s' does not exist.")
+            % {"kind": model._meta.verbose_name, "code": code}
+        ) from None
+
+
+def create_record(model: type[M], *, actor, values: dict[str, Any]) -> M:
+    """Create a coded record; an existing code is AlreadyExists (409)."""
+    code = values.get("code")
+    with transaction.atomic():
+        if code is not None and model.objects.filter(code=code).exists():
+            raise AlreadyExists(
+                _("%(kind)s '%(code)s' already exists.")
+                % {"kind": model._meta.verbose_name, "code": code}
+            )
+        obj = model(**values)
+        try:
+            with transaction.atomic():
+                _save_validated(obj, validate_unique=False)
+        except IntegrityError as exc:  # a concurrent create of the same code won
+            raise AlreadyExists(
+                _("%(kind)s '%(code)s' already exists.")
+                % {"kind": model._meta.verbose_name, "code": code}
+            ) from exc
+        audit.record_create(actor, obj)
+        return obj
+
+
+def update_record(obj: M, *, actor, values: dict[str, Any]) -> M:
+    """Change fields of a locked row and audit what changed."""
+    with transaction.atomic():
+        obj = type(obj).objects.select_for_update().get(pk=obj.pk)
+        before = audit.snapshot(obj)
+        for name, value in values.items():
+            setattr(obj, name, value)
+        _save_validated(obj)
+        audit.record_update(actor, obj, before)
+        return obj
+
+
+def upsert_record(model: type[M], *, actor, code: str, values: dict[str, Any]) -> tuple[M, bool]:
+    """PUT semantics: create the record or fully replace its fields. Returns (obj, created)."""
+    for _attempt in range(2):
+        existing = model.objects.filter(code=code).first()
+        if existing is not None:
+            return update_record(existing, actor=actor, values=values), False
+        try:
+            return create_record(model, actor=actor, values={**values, "code": code}), True
+        except AlreadyExists:
+            continue  # created concurrently since we looked: replace it instead
+    raise AlreadyExists()
+
+
+def delete_record(obj: models.Model, *, actor) -> None:
+    with transaction.atomic():
+        obj = type(obj).objects.select_for_update().get(pk=obj.pk)
+        before = audit.snapshot(obj)
+        pk = obj.pk
+        try:
+            with transaction.atomic():
+                obj.delete()
+        except (ProtectedError, RestrictedError, IntegrityError) as exc:
+            raise ReferencedRecord(
+                _("%(record)s is still used by other records; it cannot be deleted.")
+                % {"record": obj}
+            ) from exc
+        obj.pk = pk
+        audit.record_delete(actor, obj, before)
+
+
+# --- people and roles -------------------------------------------------------
+
+
+def create_person(
+    *,
+    actor,
+    username: str,
+    role: str,
+    password: str | None = None,
+    badge_id: str | None = None,
+    pin: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    language: str = "",
+) -> AbstractUser:
+    """A person of the plant with one role (admin access follows from the role)."""
+    if role not in Role.values or role in MACHINE_ROLES:
+        raise InvalidInput(_("Unknown role for a person: %(role)s") % {"role": role}, field="role")
+    with transaction.atomic():
+        if User.objects.filter(username=username).exists():
+            raise AlreadyExists(_("User '%(name)s' already exists.") % {"name": username})
+        user = User(
+            username=username, first_name=first_name, last_name=last_name,
+            is_staff=role in STAFF_ROLES,
+        )
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+        user.groups.set([Group.objects.get(name=role)])
+        UserProfile.objects.create(user=user, language=language)
+        audit.record_create(actor, user, extra={"role": [None, role]})
+        if badge_id or pin:
+            set_badge_and_pin(user, actor=actor, badge_id=badge_id, pin=pin)
+        return user
+
+
+def set_badge_and_pin(user, *, actor, badge_id: str | None, pin: str | None) -> UserProfile:
+    if pin is not None and not (pin.isdigit() and 4 <= len(pin) <= 8):
+        raise InvalidInput(_("A PIN is 4 to 8 digits."), field="pin")
+    with transaction.atomic():
+        profile, _created = UserProfile.objects.select_for_update().get_or_create(user=user)
+        before = {"badge_id": profile.badge_id, "pin": "***" if profile.pin_hash else None}
+        if badge_id is not None:
+            if UserProfile.objects.filter(badge_id=badge_id).exclude(pk=profile.pk).exists():
+                raise AlreadyExists(_("Badge '%(badge)s' is in use.") % {"badge": badge_id})
+            profile.badge_id = badge_id
+        if pin is not None:
+            profile.pin_hash = make_password(pin)
+            profile.failed_pin_attempts = 0
+        profile.save()
+        audit.record_update(
+            actor, user, {},
+            extra={"badge_id": [before["badge_id"], profile.badge_id],
+                   "pin": [before["pin"], "***" if pin is not None else before["pin"]]},
+        )
+        return profile
+
+
+def authenticate_badge(badge_id: str, pin: str) -> AbstractUser:
+    """Check an operator's badge and PIN; repeated failures lock the badge.
+
+    Wrong PINs are counted in their own committed transaction so that a failed
+    attempt is never rolled back by the error it raises.
+    """
+    with transaction.atomic():
+        profile = (
+            UserProfile.objects.select_for_update().select_related("user")
+            .filter(badge_id=badge_id, user__is_active=True).first()
+        )
+        if profile is None or not profile.pin_hash:
+            raise WrongPin()
+        if profile.failed_pin_attempts >= settings.OPERATOR_PIN_MAX_FAILURES:
+            raise PinLocked()
+        if check_password(pin, profile.pin_hash):
+            if profile.failed_pin_attempts:
+                profile.failed_pin_attempts = 0
+                profile.save(update_fields=["failed_pin_attempts"])
+            return profile.user
+        profile.failed_pin_attempts = models.F("failed_pin_attempts") + 1
+        profile.save(update_fields=["failed_pin_attempts"])
+    raise WrongPin()
+
+
+def unlock_badge(user, *, actor) -> None:
+    with transaction.atomic():
+        profile = UserProfile.objects.select_for_update().get(user=user)
+        before = profile.failed_pin_attempts
+        profile.failed_pin_attempts = 0
+        profile.save(update_fields=["failed_pin_attempts"])
+        audit.record_update(actor, user, {}, extra={"failed_pin_attempts": [before, 0]})
+
+
+# --- API keys ---------------------------------------------------------------
+
+API_KEY_PREFIX = "mes_"
+
+
+def hash_api_key(raw_key: str) -> str:
+    # Keys are 256-bit random secrets, so a fast hash is as safe as a slow one.
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def create_api_key(*, actor, name: str, role: str) -> tuple[ApiKey, str]:
+    """Make a machine client with one role; returns the key row and the raw key (shown once)."""
+    if role not in MACHINE_ROLES:
+        choices = ", ".join(sorted(MACHINE_ROLES))
+        raise InvalidInput(
+            _("Role must be one of: %(choices)s.") % {"choices": choices}, field="role"
+        )
+    raw_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        if ApiKey.objects.filter(name=name).exists():
+            raise AlreadyExists(_("An API key named '%(name)s' already exists.") % {"name": name})
+        user = User(username=f"api:{name}"[:150], is_staff=False, is_superuser=False)
+        user.set_unusable_password()
+        user.save()
+        user.groups.set([Group.objects.get(name=role)])
+        key = ApiKey.objects.create(
+            name=name, user=user, role=role, prefix=raw_key[:12], key_hash=hash_api_key(raw_key)
+        )
+        audit.record_create(actor, key)
+    return key, raw_key
+
+
+def revoke_api_key(key: ApiKey, *, actor) -> ApiKey:
+    with transaction.atomic():
+        key = ApiKey.objects.select_for_update().get(pk=key.pk)
+        if key.revoked_at is None:
+            before = audit.snapshot(key)
+            key.revoked_at = timezone.now()
+            key.save(update_fields=["revoked_at"])
+            User.objects.filter(pk=key.user_id).update(is_active=False)
+            audit.record_update(actor, key, before)
+        return key

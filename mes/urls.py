@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from mes.api.exceptions import api_not_found, api_server_error
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("mes.api.urls")),
+]
+
+
+def handler404(request, exception=None):
+    if request.path.startswith("/api/"):
+        return api_not_found(request, exception)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def handler500(request):
+    if request.path.startswith("/api/"):
+        return api_server_error(request)
+    from django.views.defaults import server_error
+
+    return server_error(request)

@@ -1,0 +1,100 @@
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from mes.models import CodeField, TimeStampedModel, code_check
+
+
+class Site(TimeStampedModel):
+    """A plant (ISA-95 site); its time zone is the plant-local time of shifts."""
+
+    permission_area = "master_data"
+
+    code = CodeField()
+    name = models.CharField(_("name"), max_length=200)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Seoul")
+
+    class Meta:
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+        ordering = ["code"]
+        constraints = [code_check("site")]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name}"
+
+
+class Area(TimeStampedModel):
+    permission_area = "master_data"
+
+    code = CodeField()
+    name = models.CharField(_("name"), max_length=200)
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="areas"
+    )
+
+    class Meta:
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+        ordering = ["code"]
+        constraints = [code_check("area")]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name}"
+
+
+class WorkCenter(TimeStampedModel):
+    permission_area = "master_data"
+
+    code = CodeField()
+    name = models.CharField(_("name"), max_length=200)
+    area = models.ForeignKey(
+        Area,
+        verbose_name=_("area"),
+        on_delete=models.PROTECT,
+        related_name="work_centers",
+        null=True,
+        blank=True,
+    )
+
+    class Meta:
+        verbose_name = _("work center")
+        verbose_name_plural = _("work centers")
+        ordering = ["code"]
+        constraints = [code_check("workcenter")]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name}"
+
+
+class Machine(TimeStampedModel):
+    permission_area = "master_data"
+
+    code = CodeField()
+    name = models.CharField(_("name"), max_length=200)
+    work_center = models.ForeignKey(
+        WorkCenter, verbose_name=_("work center"), on_delete=models.PROTECT, related_name="machines"
+    )
+    ideal_cycle_time_s = models.DecimalField(
+        _("ideal cycle time (s)"),
+        max_digits=12,
+        decimal_places=3,
+        validators=[MinValueValidator(Decimal("0.001"))],
+        help_text=_("Fastest possible time per unit, for OEE performance."),
+    )
+
+    class Meta:
+        verbose_name = _("machine")
+        verbose_name_plural = _("machines")
+        ordering = ["code"]
+        constraints = [
+            code_check("machine"),
+            models.CheckConstraint(
+                condition=models.Q(ideal_cycle_time_s__gt=0), name="machine_cycle_time_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name}"
