@@ -1,3 +1,5 @@
+__all__ = ["Area", "Machine", "Site", "WorkCenter"]
+
 from decimal import Decimal
 
 from django.core.validators import MinValueValidator

@@ -1,0 +1,1 @@
+"""Django admin for shift calendars (imported by production/admin.py)."""

@@ -1,0 +1,4 @@
+from .calendars import *  # noqa: F403
+from .plant import *  # noqa: F403
+from .reasons import *  # noqa: F403
+from .routing import *  # noqa: F403
