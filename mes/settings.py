@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -22,13 +23,16 @@ def env_list(name: str, default: str) -> list[str]:
     return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
 
 
+# "embedded" (default: one process, SQLite unless DATABASE_URL, dev-safe defaults)
+# or "production" (SECRET_KEY required, secure cookies and HTTPS headers).
+MES_ENV = os.environ.get("MES_ENV", "embedded")
+PRODUCTION = MES_ENV == "production"
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and os.environ.get("MES_REQUIRE_SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set in production")
-    # Embedded/dev default only: full mode sets SECRET_KEY (see docs/configuration.md).
-    SECRET_KEY = "insecure-embedded-default-change-me"  # noqa: S105
+    if PRODUCTION:
+        raise ImproperlyConfigured("SECRET_KEY must be set when MES_ENV=production")
+    SECRET_KEY = "embedded-mode-only-insecure-key"  # noqa: S105
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -148,7 +152,9 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 if DEBUG:
-    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
+    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
+        "rest_framework.renderers.BrowsableAPIRenderer"
+    )
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "MES API",
@@ -210,9 +216,15 @@ IDEMPOTENCY_STALE_AFTER = timedelta(seconds=int(os.environ.get("IDEMPOTENCY_STAL
 # Operator PIN sign-in: lock the badge after this many wrong PINs in a row.
 OPERATOR_PIN_MAX_FAILURES = 5
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
-    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+if PRODUCTION:
+    # Behind a TLS-terminating proxy (see docs/deployment.md).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
 
 LOGGING = {
     "version": 1,

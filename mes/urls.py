@@ -3,9 +3,11 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from mes.api.exceptions import api_not_found, api_server_error
+from mes.views import healthz
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("healthz/", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("mes.api.urls")),
