@@ -5,7 +5,7 @@ from django.utils import timezone
 from mes.models import IdempotencyRecord
 
 
-@shared_task(acks_late=True, time_limit=300)
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=240)
 def purge_idempotency_records_task() -> int:
     cutoff = timezone.now() - settings.IDEMPOTENCY_TTL
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
