@@ -26,6 +26,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The real hasher costs ~0.5 s per password or PIN; tests hash many.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def is_postgres():
     return connection.vendor == "postgresql"
@@ -49,7 +55,9 @@ def api_client_for(db, make_person):
     def make(role: str) -> APIClient:
         client = APIClient()
         if role in MACHINE_ROLES:
-            key, raw = create_api_key(actor=None, name=f"{role}-client-{APIClient.__hash__(client)}", role=role)
+            key, raw = create_api_key(
+                actor=None, name=f"{role}-client-{APIClient.__hash__(client)}", role=role
+            )
             client.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
             client.user = key.user
         else:

@@ -1,6 +1,6 @@
 """API write throughput and queries per request, and what Idempotency-Key costs.
 
-    DATABASE_URL=postgres://…/mes_bench .venv/bin/python bench/api_writes.py [N]
+DATABASE_URL=postgres://…/mes_bench .venv/bin/python bench/api_writes.py [N]
 """
 
 import sys

@@ -121,7 +121,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
         obj.pk = key.pk
         self.message_user(
             request,
-            _("Key for %(name)s (shown once, copy it now): %(key)s") % {"name": key.name, "key": raw},
+            _("Key for %(name)s (shown once, copy it now): %(key)s")
+            % {"name": key.name, "key": raw},
             messages.WARNING,
         )
 

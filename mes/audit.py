@@ -66,12 +66,34 @@ def record_create(actor, obj: models.Model, extra: dict | None = None) -> AuditE
     return _write(actor, AuditEntry.Action.CREATE, obj, changes)
 
 
+def _differs(obj: models.Model, name: str, old: Any, new: Any) -> bool:
+    if old == new:
+        return False
+    # A decimal read back from the database has the column's places ("1.500"),
+    # the one just assigned may not ("1.5"): the same number is no change.
+    if (
+        old is not None
+        and new is not None
+        and isinstance(obj._meta.get_field(name), models.DecimalField)
+    ):
+        return Decimal(old) != Decimal(new)
+    return True
+
+
+def changes_since(obj: models.Model, before: dict) -> dict[str, list]:
+    """{field: [old, new]} for the fields of ``obj`` that differ from a snapshot."""
+    return {
+        name: [before.get(name), value]
+        for name, value in snapshot(obj).items()
+        if _differs(obj, name, before.get(name), value)
+    }
+
+
 def record_update(
     actor, obj: models.Model, before: dict, extra: dict | None = None
 ) -> AuditEntry | None:
     """Record the fields that differ from ``before``; nothing when nothing changed."""
-    after = snapshot(obj)
-    changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+    changes = changes_since(obj, before)
     changes.update(extra or {})
     if not changes:
         return None

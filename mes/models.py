@@ -88,7 +88,10 @@ class UserProfile(models.Model):
     pin_hash = models.CharField(_("PIN (hashed)"), max_length=128, blank=True)
     failed_pin_attempts = models.PositiveSmallIntegerField(default=0)
     language = models.CharField(
-        _("language"), max_length=8, choices=settings.LANGUAGES, blank=True,
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
         help_text=_("Empty: follow the browser."),
     )
 
@@ -139,3 +142,6 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["owner", "key"], name="idempotency_key_per_owner")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status_code or _('in flight')})"

@@ -32,18 +32,38 @@ User = get_user_model()
 
 def validation_error_to_domain(exc: ValidationError) -> InvalidInput:
     if hasattr(exc, "error_dict"):
-        errors = {field: [str(m) for e in errs for m in e.messages] for field, errs in exc.error_dict.items()}
+        errors = {
+            field: [str(message) for error in errs for message in error.messages]
+            for field, errs in exc.error_dict.items()
+        }
     else:
         errors = {"non_field_errors": [str(m) for m in exc.messages]}
     first = next(iter(errors.values()))[0]
     return InvalidInput(first, errors=errors)
 
 
-def _save_validated(obj: models.Model, *, validate_unique: bool = True) -> None:
+def validate_record(obj: models.Model, *, validate_unique: bool = True) -> None:
+    """Model validation as a domain error; NUL characters refused in every text field.
+
+    PostgreSQL cannot store NUL in text, so without this check an import or any
+    other service caller would turn one into a database error.
+    """
+    nul_fields = {
+        field.name: [_("Null characters are not allowed.")]
+        for field in obj._meta.concrete_fields
+        if isinstance(field, models.CharField | models.TextField)
+        and "\x00" in (getattr(obj, field.attname) or "")
+    }
+    if nul_fields:
+        raise InvalidInput(next(iter(nul_fields.values()))[0], errors=nul_fields)
     try:
         obj.full_clean(validate_unique=validate_unique)
     except ValidationError as exc:
         raise validation_error_to_domain(exc) from exc
+
+
+def _save_validated(obj: models.Model, *, validate_unique: bool = True) -> None:
+    validate_record(obj, validate_unique=validate_unique)
     obj.save()
 
 
@@ -81,14 +101,20 @@ def create_record(model: type[M], *, actor, values: dict[str, Any]) -> M:
 
 
 def update_record(obj: M, *, actor, values: dict[str, Any]) -> M:
-    """Change fields of a locked row and audit what changed."""
+    """Change fields of a locked row and audit what changed.
+
+    Nothing is written when nothing changes, so `updated_at` keeps meaning "changed"
+    for clients that sync incrementally with `updated_after`.
+    """
     with transaction.atomic():
         obj = type(obj).objects.select_for_update().get(pk=obj.pk)
         before = audit.snapshot(obj)
         for name, value in values.items():
             setattr(obj, name, value)
-        _save_validated(obj)
-        audit.record_update(actor, obj, before)
+        validate_record(obj)
+        if audit.changes_since(obj, before):
+            obj.save()
+            audit.record_update(actor, obj, before)
         return obj
 
 
@@ -140,11 +166,19 @@ def create_person(
     """A person of the plant with one role (admin access follows from the role)."""
     if role not in Role.values or role in MACHINE_ROLES:
         raise InvalidInput(_("Unknown role for a person: %(role)s") % {"role": role}, field="role")
+    if username.startswith(API_KEY_USERNAME_PREFIX):
+        raise InvalidInput(
+            _("Names starting with '%(prefix)s' are kept for API keys.")
+            % {"prefix": API_KEY_USERNAME_PREFIX},
+            field="username",
+        )
     with transaction.atomic():
         if User.objects.filter(username=username).exists():
             raise AlreadyExists(_("User '%(name)s' already exists.") % {"name": username})
         user = User(
-            username=username, first_name=first_name, last_name=last_name,
+            username=username,
+            first_name=first_name,
+            last_name=last_name,
             is_staff=role in STAFF_ROLES,
         )
         if password:
@@ -175,9 +209,13 @@ def set_badge_and_pin(user, *, actor, badge_id: str | None, pin: str | None) -> 
             profile.failed_pin_attempts = 0
         profile.save()
         audit.record_update(
-            actor, user, {},
-            extra={"badge_id": [before["badge_id"], profile.badge_id],
-                   "pin": [before["pin"], "***" if pin is not None else before["pin"]]},
+            actor,
+            user,
+            audit.snapshot(user),
+            extra={
+                "badge_id": [before["badge_id"], profile.badge_id],
+                "pin": [before["pin"], "***" if pin is not None else before["pin"]],
+            },
         )
         return profile
 
@@ -186,12 +224,15 @@ def authenticate_badge(badge_id: str, pin: str) -> AbstractUser:
     """Check an operator's badge and PIN; repeated failures lock the badge.
 
     Wrong PINs are counted in their own committed transaction so that a failed
-    attempt is never rolled back by the error it raises.
+    attempt is never rolled back by the error it raises. Call it outside any
+    transaction of your own: inside one, the count would roll back with it.
     """
     with transaction.atomic():
         profile = (
-            UserProfile.objects.select_for_update().select_related("user")
-            .filter(badge_id=badge_id, user__is_active=True).first()
+            UserProfile.objects.select_for_update()
+            .select_related("user")
+            .filter(badge_id=badge_id, user__is_active=True)
+            .first()
         )
         if profile is None or not profile.pin_hash:
             raise WrongPin()
@@ -211,14 +252,19 @@ def unlock_badge(user, *, actor) -> None:
     with transaction.atomic():
         profile = UserProfile.objects.select_for_update().get(user=user)
         before = profile.failed_pin_attempts
+        if before == 0:
+            return
         profile.failed_pin_attempts = 0
         profile.save(update_fields=["failed_pin_attempts"])
-        audit.record_update(actor, user, {}, extra={"failed_pin_attempts": [before, 0]})
+        audit.record_update(
+            actor, user, audit.snapshot(user), extra={"failed_pin_attempts": [before, 0]}
+        )
 
 
 # --- API keys ---------------------------------------------------------------
 
 API_KEY_PREFIX = "mes_"
+API_KEY_USERNAME_PREFIX = "api:"
 
 
 def hash_api_key(raw_key: str) -> str:
@@ -233,11 +279,16 @@ def create_api_key(*, actor, name: str, role: str) -> tuple[ApiKey, str]:
         raise InvalidInput(
             _("Role must be one of: %(choices)s.") % {"choices": choices}, field="role"
         )
+    max_length = ApiKey._meta.get_field("name").max_length
+    if not name.strip() or len(name) > max_length:
+        raise InvalidInput(
+            _("A key's name is 1 to %(max)d characters.") % {"max": max_length}, field="name"
+        )
     raw_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         if ApiKey.objects.filter(name=name).exists():
             raise AlreadyExists(_("An API key named '%(name)s' already exists.") % {"name": name})
-        user = User(username=f"api:{name}"[:150], is_staff=False, is_superuser=False)
+        user = User(username=f"{API_KEY_USERNAME_PREFIX}{name}", is_staff=False, is_superuser=False)
         user.set_unusable_password()
         user.save()
         user.groups.set([Group.objects.get(name=role)])
@@ -258,3 +309,17 @@ def revoke_api_key(key: ApiKey, *, actor) -> ApiKey:
             User.objects.filter(pk=key.user_id).update(is_active=False)
             audit.record_update(actor, key, before)
         return key
+
+
+def set_user_language(user, *, language: str) -> UserProfile:
+    """Remember the language a person chose; empty means: follow the browser."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise InvalidInput(_("Unknown language: %(code)s") % {"code": language}, field="language")
+    with transaction.atomic():
+        profile, _created = UserProfile.objects.select_for_update().get_or_create(user=user)
+        if profile.language != language:
+            before = audit.snapshot(profile)
+            profile.language = language
+            profile.save(update_fields=["language"])
+            audit.record_update(user, profile, before)
+        return profile

@@ -1,8 +1,15 @@
+import contextlib
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
+
+from mes.errors import DomainError
+from mes.services import set_user_language
 
 
 @never_cache
@@ -25,3 +32,14 @@ def healthz(request):
     return JsonResponse(
         {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
     )
+
+
+@require_POST
+def choose_language(request):
+    """Django's set_language (cookie, redirect back), remembered on the person's profile."""
+    response = set_language(request)
+    if request.user.is_authenticated:
+        # An unknown code was ignored by set_language too: nothing to remember then.
+        with contextlib.suppress(DomainError):
+            set_user_language(request.user, language=request.POST.get("language", ""))
+    return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
@@ -119,6 +120,13 @@ def json_problem_response(status_code: int, code: str, detail: str) -> JsonRespo
         content_type=PROBLEM_CONTENT_TYPE,
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+def api_bad_request(request, exception=None):
+    """Requests Django itself refuses before any view runs (a body over the size limit)."""
+    if isinstance(exception, RequestDataTooBig):
+        return json_problem_response(413, "too_large", str(_("The request body is too large.")))
+    return json_problem_response(400, "bad_request", str(_("The request is not valid.")))
 
 
 def api_not_found(request, exception=None):

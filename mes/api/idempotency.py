@@ -26,6 +26,7 @@ from .exceptions import json_problem_response
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
+_NO_USER = object()
 
 
 def request_fingerprint(method: str, path: str, body: bytes) -> str:
@@ -54,7 +55,9 @@ def claim(owner, key: str, fingerprint: str) -> IdempotencyRecord:
             except IntegrityError:
                 record = IdempotencyRecord.objects.select_for_update().get(owner=owner, key=key)
         expired = record.created_at < now - settings.IDEMPOTENCY_TTL
-        abandoned = not record.completed and record.created_at < now - settings.IDEMPOTENCY_STALE_AFTER
+        abandoned = (
+            not record.completed and record.created_at < now - settings.IDEMPOTENCY_STALE_AFTER
+        )
         if expired or abandoned:
             record.request_hash, record.created_at, record.completed = fingerprint, now, False
             record.status_code = record.response_body = None
@@ -62,12 +65,14 @@ def claim(owner, key: str, fingerprint: str) -> IdempotencyRecord:
             return record
         if record.request_hash != fingerprint:
             raise KeyConflict(
-                422, "idempotency_key_reused",
+                422,
+                "idempotency_key_reused",
                 _("This Idempotency-Key was used for a different request."),
             )
         if not record.completed:
             raise KeyConflict(
-                409, "idempotency_key_in_flight",
+                409,
+                "idempotency_key_in_flight",
                 _("A request with this Idempotency-Key is still being processed; retry later."),
             )
         return record
@@ -100,7 +105,8 @@ def replay(record: IdempotencyRecord) -> HttpResponse:
 
 
 class IdempotentPostMixin:
-    """Give a DRF view the Idempotency-Key behaviour on POST."""
+    # Gives a DRF view the Idempotency-Key behaviour on POST. (A comment: a docstring
+    # here would become the OpenAPI description of every view.)
 
     def dispatch(self, request, *args, **kwargs):
         key = request.headers.get(HEADER)
@@ -108,13 +114,21 @@ class IdempotentPostMixin:
             return super().dispatch(request, *args, **kwargs)
         if not key.strip() or len(key) > MAX_KEY_LENGTH or "\0" in key:
             return json_problem_response(
-                400, "invalid_idempotency_key",
+                400,
+                "invalid_idempotency_key",
                 _("Idempotency-Key must be 1 to 255 characters."),
             )
         # Keys are per client, so the client must be known before the claim.
+        django_user = request.__dict__.get("user", _NO_USER)
         try:
             owner = self.initialize_request(request, *args, **kwargs).user
         except exceptions.APIException:
+            # DRF left `request.user = None` behind; the real dispatch must start
+            # afresh to give the same 401/403/415 as without a key.
+            if django_user is _NO_USER:
+                request.__dict__.pop("user", None)
+            else:
+                request.user = django_user
             owner = None
         if owner is None or not owner.is_authenticated:
             return super().dispatch(request, *args, **kwargs)  # renders the 401/403

@@ -36,7 +36,8 @@ class CodeRef(serializers.SlugRelatedField):
 
 
 class ApiViewSetMixin(IdempotentPostMixin):
-    """What every API view shares: idempotent POST, the acting user for services."""
+    # What every API view shares: idempotent POST, the acting user for services.
+    # (A comment, not a docstring: OpenAPI would show it as every view's description.)
 
     @property
     def actor(self):

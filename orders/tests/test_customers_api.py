@@ -105,3 +105,22 @@ def test_unknown_detail_is_404_problem(erp):
     response = erp.get(URL + "NOPE/")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_unchanged_put_writes_nothing_so_updated_after_sync_stays_quiet(erp):
+    first = erp.put(URL + "KIA/", {"name": "Kia"}, format="json").json()
+    again = erp.put(URL + "KIA/", {"name": "Kia"}, format="json")
+    assert again.status_code == 200
+    assert again.json()["updated_at"] == first["updated_at"]
+    assert erp.get(URL, {"updated_after": first["updated_at"]}).json()["count"] == 0
+    assert AuditEntry.objects.filter(model="orders.customer").count() == 1
+
+
+def test_services_refuse_nul_characters_as_a_field_error(db):
+    from mes.errors import InvalidInput
+    from orders.services import create_customer
+
+    with pytest.raises(InvalidInput) as refused:
+        create_customer(actor=None, code="NUL", name="bad\x00name")
+    assert set(refused.value.errors) == {"name"}
+    assert not Customer.objects.filter(code="NUL").exists()
