@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -10,7 +12,10 @@ class UnitOfMeasure(TimeStampedModel):
     code = CodeField()
     name = models.CharField(_("name"), max_length=100)
     decimals = models.PositiveSmallIntegerField(
-        _("decimal places"), default=3, help_text=_("0 for units counted in whole pieces.")
+        _("decimal places"),
+        default=3,
+        validators=[MaxValueValidator(6)],
+        help_text=_("0 for units counted in whole pieces."),
     )
 
     class Meta:
@@ -67,3 +72,86 @@ class Item(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.code} · {self.name}"
+
+
+class Bom(models.Model):
+    """One version of an item's bill of materials; versions are kept, at most one is active.
+
+    A new version is made by ``services.set_bom`` only; a version's lines never
+    change after it is written.
+    """
+
+    permission_area = "master_data"
+
+    item = models.ForeignKey(
+        Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="boms"
+    )
+    version = models.PositiveIntegerField(_("version"))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("bill of materials")
+        verbose_name_plural = _("bills of materials")
+        ordering = ["item__code", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "version"], name="bom_item_version_unique"),
+            models.UniqueConstraint(
+                fields=["item"], condition=models.Q(is_active=True), name="bom_one_active_per_item"
+            ),
+            models.CheckConstraint(condition=models.Q(version__gte=1), name="bom_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return _("%(item)s BOM v%(version)s") % {"item": self.item.code, "version": self.version}
+
+
+class BomLine(models.Model):
+    permission_area = "master_data"
+
+    bom = models.ForeignKey(
+        Bom, verbose_name=_("BOM"), on_delete=models.CASCADE, related_name="lines"
+    )
+    # The BOM's own item, repeated on the line so the database can refuse a
+    # component equal to it (a check constraint sees one row only).
+    parent = models.ForeignKey(
+        Item, verbose_name=_("parent item"), on_delete=models.PROTECT, related_name="+"
+    )
+    line = models.PositiveIntegerField(_("line"))
+    component = models.ForeignKey(
+        Item, verbose_name=_("component"), on_delete=models.PROTECT, related_name="used_in"
+    )
+    qty_per = models.DecimalField(
+        _("quantity per unit"),
+        max_digits=18,
+        decimal_places=6,
+        help_text=_("How much of the component one unit of the parent item needs."),
+    )
+    uom = models.ForeignKey(
+        UnitOfMeasure, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("BOM line")
+        verbose_name_plural = _("BOM lines")
+        ordering = ["bom", "line"]
+        constraints = [
+            models.UniqueConstraint(fields=["bom", "line"], name="bomline_line_unique"),
+            models.UniqueConstraint(fields=["bom", "component"], name="bomline_component_once"),
+            models.CheckConstraint(condition=models.Q(qty_per__gt=0), name="bomline_qty_positive"),
+            models.CheckConstraint(condition=models.Q(line__gte=1), name="bomline_line_positive"),
+            models.CheckConstraint(
+                condition=~models.Q(component=models.F("parent")), name="bomline_not_own_parent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line}: {self.qty_per} {self.uom.code} {self.component.code}"

@@ -1,0 +1,97 @@
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+
+from inventory.models import Bom, BomLine, Item, UnitOfMeasure
+from mes.api.viewsets import CodeField, CodeRef
+
+MAX_BOM_LINES = 1000
+
+
+class UnitOfMeasureSerializer(serializers.ModelSerializer):
+    code = CodeField()
+
+    class Meta:
+        model = UnitOfMeasure
+        fields = ("code", "name", "decimals", "created_at", "updated_at")
+        read_only_fields = ("created_at", "updated_at")
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    code = CodeField()
+    uom = CodeRef(queryset=UnitOfMeasure.objects.all(), help_text=_("A unit's code."))
+
+    class Meta:
+        model = Item
+        fields = (
+            "code",
+            "name",
+            "kind",
+            "uom",
+            "tracking",
+            "description",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = ("created_at", "updated_at")
+
+
+class BomLineSerializer(serializers.ModelSerializer):
+    item = serializers.CharField(source="component.code")
+    uom = serializers.CharField(source="uom.code")
+
+    class Meta:
+        model = BomLine
+        fields = ("line", "item", "qty_per", "uom")
+
+
+class BomSerializer(serializers.ModelSerializer):
+    item = serializers.CharField(source="item.code")
+    components = BomLineSerializer(source="lines", many=True)
+
+    class Meta:
+        model = Bom
+        fields = ("item", "version", "is_active", "created_at", "components")
+
+
+class BomComponentInputSerializer(serializers.Serializer):
+    item = CodeField(help_text=_("The component item's code."))
+    qty_per = serializers.DecimalField(max_digits=18, decimal_places=6)
+    uom = CodeField(
+        required=False,
+        allow_null=True,
+        help_text=_("The component's own unit; omitted or null means that unit."),
+    )
+
+    def validate_qty_per(self, value):
+        if value <= 0:
+            raise serializers.ValidationError(_("The quantity per unit must be above 0."))
+        return value
+
+
+class BomInputSerializer(serializers.Serializer):
+    # Component and unit codes are looked up in two queries for the whole list.
+
+    components = BomComponentInputSerializer(many=True, allow_empty=True, max_length=MAX_BOM_LINES)
+
+    def validate_components(self, components):
+        items = Item.objects.select_related("uom").in_bulk(
+            {c["item"] for c in components}, field_name="code"
+        )
+        units = UnitOfMeasure.objects.in_bulk(
+            {c["uom"] for c in components if c.get("uom")}, field_name="code"
+        )
+        errors: list[dict] = []
+        resolved = []
+        for component in components:
+            error = {}
+            item = items.get(component["item"])
+            uom = units.get(component.get("uom")) if component.get("uom") else None
+            if item is None:
+                error["item"] = [_("Item '%(code)s' does not exist.") % {"code": component["item"]}]
+            if component.get("uom") and uom is None:
+                error["uom"] = [_("Unit '%(code)s' does not exist.") % {"code": component["uom"]}]
+            errors.append(error)
+            resolved.append({"item": item, "qty_per": component["qty_per"], "uom": uom})
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        return resolved
