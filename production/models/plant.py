@@ -1,12 +1,26 @@
 __all__ = ["Area", "Machine", "Site", "WorkCenter"]
 
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from mes.models import CodeField, TimeStampedModel, code_check
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name that this server knows (e.g. "Asia/Seoul")."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValidationError(
+            _("'%(value)s' is not a known IANA time zone (e.g. Asia/Seoul)."),
+            code="invalid_time_zone",
+            params={"value": value},
+        ) from None
 
 
 class Site(TimeStampedModel):
@@ -16,7 +30,9 @@ class Site(TimeStampedModel):
 
     code = CodeField()
     name = models.CharField(_("name"), max_length=200)
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Seoul")
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Seoul", validators=[validate_time_zone]
+    )
 
     class Meta:
         verbose_name = _("site")
@@ -60,6 +76,9 @@ class WorkCenter(TimeStampedModel):
         null=True,
         blank=True,
     )
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive work centers get no new work.")
+    )
 
     class Meta:
         verbose_name = _("work center")
@@ -85,6 +104,9 @@ class Machine(TimeStampedModel):
         decimal_places=3,
         validators=[MinValueValidator(Decimal("0.001"))],
         help_text=_("Fastest possible time per unit, for OEE performance."),
+    )
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive machines are not scheduled.")
     )
 
     class Meta:
