@@ -1,11 +1,14 @@
 import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
 
 from mes.api.filters import UpdatedAfterFilterSet
 from mes.api.viewsets import CodeResourceViewSet
-from orders import services
-from orders.models import Customer
+from orders import selectors, services
+from orders.models import Customer, SalesOrder
 
-from .serializers import CustomerSerializer
+from .serializers import CustomerSerializer, SalesOrderSerializer
 
 
 class CustomerFilter(UpdatedAfterFilterSet):
@@ -17,9 +20,47 @@ class CustomerFilter(UpdatedAfterFilterSet):
 
 
 class CustomerViewSet(CodeResourceViewSet):
+    """Customers (거래처), keyed by the ERP's customer code."""
+
     queryset = Customer.objects.all()
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
     create_service = services.create_customer
     upsert_service = services.upsert_customer
     update_service = services.update_customer
+
+
+class SalesOrderFilter(UpdatedAfterFilterSet):
+    customer = django_filters.CharFilter(field_name="customer__code")
+
+    class Meta:
+        model = SalesOrder
+        fields = ("status",)
+
+
+class SalesOrderViewSet(CodeResourceViewSet):
+    """Sales orders from the ERP: POST creates, PUT replaces header and lines (no PATCH)."""
+
+    serializer_class = SalesOrderSerializer
+    filterset_class = SalesOrderFilter
+    http_method_names = ["get", "post", "put", "head", "options"]
+    create_service = services.create_sales_order
+    upsert_service = services.upsert_sales_order
+
+    def get_queryset(self):
+        return selectors.list_sales_orders().order_by(*self.ordering)
+
+    def _respond(self, obj, status_code):
+        # Render what the database now holds, lines and items included.
+        return super()._respond(self.get_queryset().get(pk=obj.pk), status_code)
+
+    @extend_schema(
+        request=None,
+        responses=SalesOrderSerializer,
+        description="Cancel an order nothing of which has shipped (409 otherwise); "
+        "cancelling again changes nothing.",
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, code=None):
+        order = services.cancel_sales_order(self.get_object(), actor=self.actor)
+        return self._respond(order, status.HTTP_200_OK)
