@@ -198,6 +198,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mes.tasks.purge_idempotency_records_task",
         "schedule": timedelta(hours=1),
     },
+    "purge-stale-import-uploads": {
+        "task": "mes.tasks.purge_stale_uploads_task",
+        "schedule": timedelta(hours=6),
+    },
 }
 
 CACHES = {

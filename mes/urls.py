@@ -9,6 +9,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("healthz/", healthz, name="healthz"),
     path("i18n/setlang/", choose_language, name="set_language"),
+    path("admin/exchange/", include("mes.exchange.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("mes.api.urls")),
 ]
