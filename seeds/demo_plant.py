@@ -1,0 +1,484 @@
+"""The demo plant: 대한정밀 (Daehan Precision), a tier-2 supplier of brake and suspension parts.
+
+Plain data only; ``seeds/management/commands/load_demo.py`` builds it through the
+apps' services. Names are demo data (Korean with the English in brackets), not
+UI text, so they are not marked for translation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time
+from decimal import Decimal
+
+D = Decimal
+
+SITE = {"code": "HS", "name": "화성 공장 (Hwaseong plant)", "time_zone": "Asia/Seoul"}
+
+# code -> name; every area is in SITE.
+AREAS = {
+    "HS-PW": "프레스/용접 구역 (Press & welding area)",
+    "HS-MA": "가공/조립 구역 (Machining & assembly area)",
+}
+
+
+@dataclass(frozen=True)
+class WorkCenterData:
+    code: str
+    name: str
+    area: str
+
+
+WORK_CENTERS = [
+    WorkCenterData("WC-PRESS", "프레스 라인 (Press line)", "HS-PW"),
+    WorkCenterData("WC-WELD", "로봇 용접 셀 (Robot welding cell)", "HS-PW"),
+    WorkCenterData("WC-PAINT", "전착 도장 라인 (E-coat paint line)", "HS-PW"),
+    WorkCenterData("WC-CNC", "CNC 가공 (CNC machining)", "HS-MA"),
+    WorkCenterData("WC-ASSY", "조립 라인 (Assembly line)", "HS-MA"),
+    WorkCenterData("WC-INSP", "검사 (Inspection)", "HS-MA"),
+]
+
+
+@dataclass(frozen=True)
+class MachineData:
+    code: str
+    name: str
+    work_center: str
+    ideal_cycle_time_s: Decimal
+
+
+MACHINES = [
+    MachineData("PRS-200-01", "200톤 프레스 1호기 (200 t press #1)", "WC-PRESS", D("2.5")),
+    MachineData("PRS-400-02", "400톤 프레스 2호기 (400 t press #2)", "WC-PRESS", D("4")),
+    MachineData("PRS-800-03", "800톤 트랜스퍼 프레스 (800 t transfer press)", "WC-PRESS", D("6")),
+    MachineData("WLD-R01", "아크 용접 로봇 1호기 (Arc welding robot #1)", "WC-WELD", D("48")),
+    MachineData("WLD-R02", "아크 용접 로봇 2호기 (Arc welding robot #2)", "WC-WELD", D("52")),
+    MachineData("WLD-S01", "스폿 용접 로봇 (Spot welding robot)", "WC-WELD", D("35")),
+    MachineData("PNT-ED01", "전착 도장 설비 (E-coat line)", "WC-PAINT", D("15")),
+    MachineData("CNC-MC01", "머시닝센터 1호기 (Machining center #1)", "WC-CNC", D("185")),
+    MachineData("CNC-MC02", "머시닝센터 2호기 (Machining center #2)", "WC-CNC", D("210")),
+    MachineData("CNC-LT01", "CNC 선반 (CNC lathe)", "WC-CNC", D("95")),
+    MachineData("ASM-01", "캘리퍼 조립 스테이션 (Caliper assembly station)", "WC-ASSY", D("42")),
+    MachineData("ASM-02", "부싱 압입기 (Bushing press-fit station)", "WC-ASSY", D("24")),
+    MachineData("INS-LK01", "리크 테스터 (Leak tester)", "WC-INSP", D("40")),
+    MachineData("INS-VS01", "비전 검사기 (Vision inspection)", "WC-INSP", D("8")),
+]
+
+
+@dataclass(frozen=True)
+class ItemData:
+    code: str
+    name: str
+    kind: str  # raw, component, product
+    uom: str
+    tracking: str = "none"
+    description: str = ""
+
+
+RAW, COMPONENT, PRODUCT = "raw", "component", "product"
+
+ITEMS = [
+    # raw materials
+    ItemData(
+        "RM-SPHC-2.3", "열연강판 SPHC 2.3t (Hot-rolled steel sheet SPHC 2.3 mm)", RAW, "KG", "lot"
+    ),
+    ItemData(
+        "RM-SPHC-3.2", "열연강판 SPHC 3.2t (Hot-rolled steel sheet SPHC 3.2 mm)", RAW, "KG", "lot"
+    ),
+    ItemData(
+        "RM-SAPH440-4.0",
+        "고장력 강판 코일 SAPH440 4.0t (High-strength steel coil SAPH440 4.0 mm)",
+        RAW,
+        "KG",
+        "lot",
+    ),
+    ItemData(
+        "RM-STKM13A-P34", "기계구조용 강관 STKM13A Ø34 (Steel tube STKM13A Ø34)", RAW, "KG", "lot"
+    ),
+    ItemData("RM-A356-BILLET", "알루미늄 빌렛 A356 (Aluminium billet A356)", RAW, "KG", "lot"),
+    ItemData(
+        "RM-FCD450-CAST", "구상흑연주철 주물 FCD450 (Ductile iron casting FCD450)", RAW, "EA", "lot"
+    ),
+    ItemData("RM-BOLT-M8X20", "육각 볼트 M8x20 (Hex bolt M8x20)", RAW, "EA"),
+    ItemData("RM-BOLT-M10X30", "플랜지 볼트 M10x1.25x30 (Flange bolt M10x1.25x30)", RAW, "EA"),
+    ItemData("RM-NUT-M12", "나일론 너트 M12 (Nylon lock nut M12)", RAW, "EA"),
+    ItemData("RM-BUSH-G", "고무 부싱 G (Rubber bushing G)", RAW, "EA", "lot"),
+    ItemData("RM-BUSH-H", "유압 부싱 H (Hydraulic bushing H)", RAW, "EA", "lot"),
+    ItemData("RM-BALLJOINT", "볼 조인트 (Ball joint)", RAW, "EA", "lot"),
+    ItemData("RM-PISTON-54", "캘리퍼 피스톤 Ø54 (Caliper piston Ø54)", RAW, "EA", "lot"),
+    ItemData("RM-SEAL-54", "피스톤 씰 Ø54 (Piston seal Ø54)", RAW, "EA"),
+    ItemData("RM-BOOT-54", "더스트 부트 Ø54 (Dust boot Ø54)", RAW, "EA"),
+    ItemData("RM-BLEEDER", "블리더 스크류 (Bleeder screw)", RAW, "EA"),
+    ItemData("RM-GUIDEPIN", "가이드 핀 (Guide pin)", RAW, "EA"),
+    ItemData("RM-PAINT-ED-BK", "전착 도료 흑색 (E-coat paint, black)", RAW, "KG", "lot"),
+    ItemData(
+        "RM-WIRE-ER70S", "용접 와이어 ER70S-6 Ø1.2 (Welding wire ER70S-6 Ø1.2)", RAW, "KG", "lot"
+    ),
+    ItemData("RM-GREASE-SI", "실리콘 그리스 (Silicone grease)", RAW, "KG", "lot"),
+    # semi-finished
+    ItemData("SF-BRKT-UPR", "상부 브래킷 프레스품 (Upper bracket, stamped)", COMPONENT, "EA"),
+    ItemData("SF-BRKT-LWR", "하부 브래킷 프레스품 (Lower bracket, stamped)", COMPONENT, "EA"),
+    ItemData("SF-BRKT-WELD", "마운팅 브래킷 용접품 (Mounting bracket, welded)", COMPONENT, "EA"),
+    ItemData(
+        "SF-ARM-PNL-UPR", "로어 암 상판 프레스품 (Lower arm upper panel, stamped)", COMPONENT, "EA"
+    ),
+    ItemData(
+        "SF-ARM-PNL-LWR", "로어 암 하판 프레스품 (Lower arm lower panel, stamped)", COMPONENT, "EA"
+    ),
+    ItemData("SF-ARM-WELD", "로어 암 용접품 (Lower control arm, welded)", COMPONENT, "EA", "lot"),
+    ItemData(
+        "SF-ARM-PAINTED", "로어 암 도장품 (Lower control arm, painted)", COMPONENT, "EA", "lot"
+    ),
+    ItemData(
+        "SF-CAL-HSG",
+        "브레이크 캘리퍼 하우징 가공품 (Brake caliper housing, machined)",
+        COMPONENT,
+        "EA",
+        "lot",
+    ),
+    ItemData(
+        "SF-CAL-BRKT", "캘리퍼 브래킷 가공품 (Caliper bracket, machined)", COMPONENT, "EA", "lot"
+    ),
+    ItemData(
+        "SF-CAL-HSG-ASSY",
+        "캘리퍼 하우징 피스톤 조립품 (Caliper housing with piston and seals)",
+        COMPONENT,
+        "EA",
+        "lot",
+    ),
+    # finished products, numbered like the customers' part numbers
+    ItemData(
+        "58180-P2000",
+        "프런트 브레이크 캘리퍼 ASSY (Front brake caliper assembly)",
+        PRODUCT,
+        "EA",
+        "serial",
+        "고객 도번 58180-P2000, 현대모비스 / HL만도 납품",
+    ),
+    ItemData(
+        "58230-P2000",
+        "리어 캘리퍼 브래킷 ASSY (Rear caliper bracket assembly)",
+        PRODUCT,
+        "EA",
+        "lot",
+    ),
+    ItemData(
+        "54500-P2000",
+        "프런트 로어 컨트롤 암 ASSY (Front lower control arm assembly)",
+        PRODUCT,
+        "EA",
+        "lot",
+        "고객 도번 54500-P2000, 기아 납품",
+    ),
+    ItemData(
+        "62617-P2000", "서브프레임 마운팅 브래킷 (Subframe mounting bracket)", PRODUCT, "EA", "lot"
+    ),
+    ItemData(
+        "55118-P2000", "리어 스프링 시트 브래킷 (Rear spring seat bracket)", PRODUCT, "EA", "lot"
+    ),
+]
+
+
+@dataclass(frozen=True)
+class ComponentData:
+    item: str
+    qty_per: Decimal
+    uom: str
+
+
+# Parent item code -> components. Depth: 54500 → SF-ARM-PAINTED → SF-ARM-WELD → SF-ARM-PNL-* → coil.
+BOMS = {
+    "SF-BRKT-UPR": [ComponentData("RM-SPHC-2.3", D("0.62"), "KG")],
+    "SF-BRKT-LWR": [ComponentData("RM-SPHC-3.2", D("0.85"), "KG")],
+    "SF-BRKT-WELD": [
+        ComponentData("SF-BRKT-UPR", D("1"), "EA"),
+        ComponentData("SF-BRKT-LWR", D("1"), "EA"),
+        ComponentData("RM-WIRE-ER70S", D("0.018"), "KG"),
+    ],
+    "SF-ARM-PNL-UPR": [ComponentData("RM-SAPH440-4.0", D("2.4"), "KG")],
+    "SF-ARM-PNL-LWR": [ComponentData("RM-SAPH440-4.0", D("2.1"), "KG")],
+    "SF-ARM-WELD": [
+        ComponentData("SF-ARM-PNL-UPR", D("1"), "EA"),
+        ComponentData("SF-ARM-PNL-LWR", D("1"), "EA"),
+        ComponentData("RM-STKM13A-P34", D("0.35"), "KG"),
+        ComponentData("RM-WIRE-ER70S", D("0.045"), "KG"),
+    ],
+    "SF-ARM-PAINTED": [
+        ComponentData("SF-ARM-WELD", D("1"), "EA"),
+        ComponentData("RM-PAINT-ED-BK", D("0.06"), "KG"),
+    ],
+    "SF-CAL-HSG": [ComponentData("RM-A356-BILLET", D("2.8"), "KG")],
+    "SF-CAL-BRKT": [ComponentData("RM-FCD450-CAST", D("1"), "EA")],
+    "SF-CAL-HSG-ASSY": [
+        ComponentData("SF-CAL-HSG", D("1"), "EA"),
+        ComponentData("RM-PISTON-54", D("1"), "EA"),
+        ComponentData("RM-SEAL-54", D("1"), "EA"),
+        ComponentData("RM-BOOT-54", D("1"), "EA"),
+        ComponentData("RM-BLEEDER", D("1"), "EA"),
+        ComponentData("RM-GREASE-SI", D("0.002"), "KG"),
+    ],
+    "58180-P2000": [
+        ComponentData("SF-CAL-HSG-ASSY", D("1"), "EA"),
+        ComponentData("SF-CAL-BRKT", D("1"), "EA"),
+        ComponentData("RM-GUIDEPIN", D("2"), "EA"),
+        ComponentData("RM-BOLT-M10X30", D("2"), "EA"),
+    ],
+    "58230-P2000": [
+        ComponentData("SF-CAL-BRKT", D("1"), "EA"),
+        ComponentData("RM-GUIDEPIN", D("2"), "EA"),
+        ComponentData("RM-GREASE-SI", D("0.001"), "KG"),
+    ],
+    "54500-P2000": [
+        ComponentData("SF-ARM-PAINTED", D("1"), "EA"),
+        ComponentData("RM-BUSH-G", D("1"), "EA"),
+        ComponentData("RM-BUSH-H", D("1"), "EA"),
+        ComponentData("RM-BALLJOINT", D("1"), "EA"),
+        ComponentData("RM-NUT-M12", D("1"), "EA"),
+    ],
+    "62617-P2000": [
+        ComponentData("SF-BRKT-WELD", D("1"), "EA"),
+        ComponentData("RM-PAINT-ED-BK", D("0.02"), "KG"),
+        ComponentData("RM-BOLT-M8X20", D("2"), "EA"),
+    ],
+    "55118-P2000": [
+        ComponentData("SF-BRKT-LWR", D("1"), "EA"),
+        ComponentData("RM-PAINT-ED-BK", D("0.015"), "KG"),
+    ],
+}
+
+
+@dataclass(frozen=True)
+class OperationData:
+    seq: int
+    name: str
+    work_center: str
+    setup_min: Decimal
+    cycle_time_s: Decimal
+
+
+def _ops(*rows: tuple[str, str, str, str]) -> list[OperationData]:
+    """Operations numbered 10, 20, 30… from (name, work center, setup min, cycle s)."""
+    return [
+        OperationData((i + 1) * 10, name, wc, D(setup), D(cycle))
+        for i, (name, wc, setup, cycle) in enumerate(rows)
+    ]
+
+
+# Item code -> operations; every item made in-house has one (the 2-step stampings too).
+ROUTINGS = {
+    "SF-BRKT-UPR": _ops(
+        ("블랭킹 (Blanking)", "WC-PRESS", "25", "2.5"),
+        ("성형·피어싱 (Forming & piercing)", "WC-PRESS", "30", "3"),
+    ),
+    "SF-BRKT-LWR": _ops(
+        ("블랭킹 (Blanking)", "WC-PRESS", "25", "3"),
+        ("성형·피어싱 (Forming & piercing)", "WC-PRESS", "30", "4"),
+    ),
+    "SF-BRKT-WELD": _ops(
+        ("브래킷 아크 용접 (Bracket arc welding)", "WC-WELD", "15", "38"),
+        ("외관 검사 (Visual inspection)", "WC-INSP", "5", "10"),
+    ),
+    "SF-ARM-PNL-UPR": _ops(
+        ("블랭킹 (Blanking)", "WC-PRESS", "30", "4"),
+        ("드로잉 (Drawing)", "WC-PRESS", "40", "5.5"),
+        ("트리밍·피어싱 (Trimming & piercing)", "WC-PRESS", "30", "5"),
+    ),
+    "SF-ARM-PNL-LWR": _ops(
+        ("블랭킹 (Blanking)", "WC-PRESS", "30", "4"),
+        ("드로잉 (Drawing)", "WC-PRESS", "40", "5.5"),
+        ("트리밍·피어싱 (Trimming & piercing)", "WC-PRESS", "30", "5"),
+    ),
+    "SF-ARM-WELD": _ops(
+        ("가접 (Tack welding)", "WC-WELD", "20", "32"),
+        ("본용접 (Full arc welding)", "WC-WELD", "20", "55"),
+        ("용접 비전 검사 (Weld vision inspection)", "WC-INSP", "10", "8"),
+    ),
+    "SF-ARM-PAINTED": _ops(
+        ("전처리·전착 도장 (Pre-treatment & e-coat)", "WC-PAINT", "45", "15"),
+        ("도막 검사 (Coating inspection)", "WC-INSP", "5", "12"),
+    ),
+    "SF-CAL-HSG": _ops(
+        ("1차 가공 보어 (OP10 bore machining)", "WC-CNC", "60", "185"),
+        ("2차 가공 포트·탭 (OP20 ports & tapping)", "WC-CNC", "45", "140"),
+        ("세척 (Washing)", "WC-ASSY", "10", "30"),
+    ),
+    "SF-CAL-BRKT": _ops(
+        ("선삭 (Turning)", "WC-CNC", "40", "95"),
+        ("밀링·드릴 (Milling & drilling)", "WC-CNC", "45", "120"),
+    ),
+    "SF-CAL-HSG-ASSY": _ops(
+        ("씰·피스톤 조립 (Seal & piston assembly)", "WC-ASSY", "15", "40"),
+        ("리크 테스트 (Leak test)", "WC-INSP", "10", "40"),
+    ),
+    "58180-P2000": _ops(
+        ("캘리퍼 최종 조립 (Caliper final assembly)", "WC-ASSY", "20", "45"),
+        ("리크 테스트 (Leak test)", "WC-INSP", "10", "40"),
+        ("출하 검사·포장 (Final inspection & packing)", "WC-INSP", "5", "20"),
+    ),
+    "58230-P2000": _ops(
+        ("가이드 핀 조립 (Guide pin assembly)", "WC-ASSY", "15", "30"),
+        ("출하 검사 (Final inspection)", "WC-INSP", "5", "15"),
+    ),
+    "54500-P2000": _ops(
+        ("부싱 압입 (Bushing press-fit)", "WC-ASSY", "20", "24"),
+        ("볼 조인트 조립 (Ball joint assembly)", "WC-ASSY", "15", "30"),
+        ("출하 검사 (Final inspection)", "WC-INSP", "5", "15"),
+    ),
+    "62617-P2000": _ops(
+        ("전착 도장 (E-coat)", "WC-PAINT", "45", "15"),
+        ("출하 검사 (Final inspection)", "WC-INSP", "5", "10"),
+    ),
+    "55118-P2000": _ops(
+        ("전착 도장 (E-coat)", "WC-PAINT", "45", "15"),
+        ("출하 검사 (Final inspection)", "WC-INSP", "5", "8"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ShiftData:
+    code: str
+    name: str
+    start: time
+    end: time  # at or before the start: ends the next day
+    breaks: tuple[tuple[str, time, time], ...]
+
+
+MON_TO_SAT = (0, 1, 2, 3, 4, 5)  # Monday = 0, as date.weekday()
+SHIFT_PATTERN = {"code": "HS-2SHIFT", "name": "주야 2교대 월~토 (Two shifts, Mon–Sat)"}
+SHIFTS = [
+    ShiftData(
+        "DAY",
+        "주간 (Day)",
+        time(8),
+        time(20),
+        (
+            ("점심 (Lunch)", time(12), time(13)),
+            ("휴게 (Break)", time(17), time(17, 30)),
+        ),
+    ),
+    ShiftData(
+        "NIGHT",
+        "야간 (Night)",
+        time(20),
+        time(8),
+        (
+            ("야식 (Night meal)", time(0), time(1)),
+            ("휴게 (Break)", time(5), time(5, 30)),
+        ),
+    ),
+]
+
+# Korean public holidays on fixed dates (lunar ones move every year, so are left to the planner).
+FIXED_HOLIDAYS = [
+    ((1, 1), "신정 (New Year's Day)"),
+    ((3, 1), "삼일절 (Independence Movement Day)"),
+    ((5, 5), "어린이날 (Children's Day)"),
+    ((6, 6), "현충일 (Memorial Day)"),
+    ((8, 15), "광복절 (Liberation Day)"),
+    ((10, 3), "개천절 (National Foundation Day)"),
+    ((10, 9), "한글날 (Hangul Day)"),
+    ((12, 25), "성탄절 (Christmas Day)"),
+]
+
+
+def holidays_for(years: list[int]) -> list[tuple[date, str]]:
+    return [
+        (date(year, month, day), name) for year in years for (month, day), name in FIXED_HOLIDAYS
+    ]
+
+
+@dataclass(frozen=True)
+class ReasonData:
+    code: str
+    name: str
+    kind: str  # scrap, downtime, pause
+    category: str
+    affects_availability: bool | None = None  # downtime only; None: it is a loss
+
+
+REASONS = [
+    ReasonData("SCRAP-DIM", "치수 불량 (Dimension out of tolerance)", "scrap", "machining"),
+    ReasonData("SCRAP-BURR", "버 (Burr)", "scrap", "press"),
+    ReasonData("SCRAP-CRACK", "크랙 (Crack)", "scrap", "material"),
+    ReasonData("SCRAP-PAINT", "도장 불량 (Paint defect)", "scrap", "paint"),
+    ReasonData("SCRAP-WELD", "용접 불량 (Weld defect)", "scrap", "welding"),
+    ReasonData("SCRAP-LEAK", "리크 불량 (Leak test failed)", "scrap", "assembly"),
+    # A die change is setup: unplanned in OEE terms, so it stays an availability loss.
+    ReasonData("DT-DIE-CHANGE", "금형 교체 (Die change)", "downtime", "changeover"),
+    ReasonData("DT-BREAKDOWN", "설비 고장 (Breakdown)", "downtime", "mechanical"),
+    ReasonData("DT-MATERIAL", "자재 대기 (Waiting for material)", "downtime", "material"),
+    ReasonData(
+        "DT-QUALITY", "품질 판정 대기 (Waiting for a quality decision)", "downtime", "quality"
+    ),
+    ReasonData("DT-PLANNED", "계획 정지 (Planned stop)", "downtime", "planned", False),
+    ReasonData("PAUSE-BREAK", "휴식 (Break)", "pause", "break"),
+    ReasonData("PAUSE-MEETING", "회의 (Meeting)", "pause", "meeting"),
+]
+
+CUSTOMERS = {
+    "MOBIS": "현대모비스 (Hyundai Mobis)",
+    "HLMANDO": "HL만도 (HL Mando)",
+    "KIA": "기아 (Kia)",
+    "HYUNDAI-WIA": "현대위아 (Hyundai WIA)",
+}
+
+
+@dataclass(frozen=True)
+class SalesOrderData:
+    code: str
+    customer: str
+    lines: tuple[tuple[str, int, int], ...]  # (item, quantity, due in days from the load)
+
+
+SALES_ORDERS = [
+    SalesOrderData("SO-DEMO-0001", "MOBIS", (("58180-P2000", 1200, 14), ("58230-P2000", 800, 21))),
+    SalesOrderData("SO-DEMO-0002", "HLMANDO", (("58180-P2000", 600, 18),)),
+    SalesOrderData("SO-DEMO-0003", "KIA", (("54500-P2000", 900, 16), ("55118-P2000", 1500, 28))),
+    SalesOrderData("SO-DEMO-0004", "HYUNDAI-WIA", (("62617-P2000", 2000, 25),)),
+    SalesOrderData("SO-DEMO-0005", "MOBIS", (("54500-P2000", 700, 27),)),
+]
+
+
+@dataclass(frozen=True)
+class PersonData:
+    username: str
+    role: str
+    last_name: str  # family name first in Korean: 김 (Kim)
+    first_name: str
+    password: str | None = None
+    badge_id: str | None = None
+    pin: str | None = None
+    language: str = "ko"
+
+
+# A demo: staff passwords equal their usernames; the command prints them all.
+PEOPLE = [
+    PersonData("manager", "plant_manager", "김", "영수", password="manager", language=""),
+    PersonData("planner", "planner", "이", "지은", password="planner"),
+    PersonData(
+        "supervisor1",
+        "supervisor",
+        "박",
+        "민호",
+        password="supervisor1",
+        badge_id="S-2001",
+        pin="2001",
+    ),
+    PersonData(
+        "supervisor2",
+        "supervisor",
+        "최",
+        "성진",
+        password="supervisor2",
+        badge_id="S-2002",
+        pin="2002",
+    ),
+    PersonData("inspector", "quality_inspector", "정", "수빈", password="inspector"),
+    PersonData("op1001", "operator", "강", "도윤", badge_id="B-1001", pin="1001"),
+    PersonData("op1002", "operator", "조", "하은", badge_id="B-1002", pin="1002"),
+    PersonData("op1003", "operator", "윤", "재현", badge_id="B-1003", pin="1003"),
+    PersonData("op1004", "operator", "장", "서연", badge_id="B-1004", pin="1004"),
+    PersonData("op1005", "operator", "임", "준우", badge_id="B-1005", pin="1005"),
+    PersonData("op1006", "operator", "한", "민지", badge_id="B-1006", pin="1006"),
+]

@@ -1,0 +1,246 @@
+"""Build the demo plant (seeds/demo_plant.py) through the apps' services.
+
+Every record is created only if it is absent, found by its natural key. Running
+the load again therefore writes nothing, and a demo record someone has edited
+since is left as they edited it (the load runs on every start of the embedded
+mode, it must never undo a user's change).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import models, transaction
+
+from inventory import services as inventory_services
+from inventory.models import Bom, Item, UnitOfMeasure
+from mes.services import create_person
+from orders import services as order_services
+from orders.models import Customer, SalesOrder
+from production import services as production_services
+from production.calendars import services as calendar_services
+from production.models import (
+    Area,
+    CalendarAssignment,
+    Holiday,
+    Machine,
+    ReasonCode,
+    Routing,
+    ShiftPattern,
+    Site,
+    WorkCenter,
+)
+
+from . import demo_plant as demo
+
+User = get_user_model()
+
+
+class _Loader:
+    def __init__(self, *, actor, today: date):
+        self.actor = actor
+        self.today = today
+        self.created: Counter[str] = Counter()
+
+    def ensure(self, model: type[models.Model], upsert: Callable[..., Any], code: str, **values):
+        """The record with ``code``, made by the app's upsert service if it is absent."""
+        existing = model.objects.filter(code=code).first()
+        if existing is not None:
+            return existing
+        obj, _created = upsert(actor=self.actor, code=code, **values)
+        self.created[model._meta.verbose_name_plural] += 1
+        return obj
+
+    def load(self) -> Counter[str]:
+        site = self.load_plant()
+        items = self.load_items()
+        self.load_boms(items)
+        self.load_routings(items)
+        self.load_reasons()
+        self.load_calendar(site)
+        customers = self.load_customers()
+        self.load_sales_orders(customers, items)
+        self.load_people()
+        return self.created
+
+    def load_plant(self) -> Site:
+        site = self.ensure(Site, production_services.upsert_site, **demo.SITE)
+        areas = {
+            code: self.ensure(Area, production_services.upsert_area, code, name=name, site=site)
+            for code, name in demo.AREAS.items()
+        }
+        work_centers = {
+            wc.code: self.ensure(
+                WorkCenter,
+                production_services.upsert_work_center,
+                wc.code,
+                name=wc.name,
+                area=areas[wc.area],
+            )
+            for wc in demo.WORK_CENTERS
+        }
+        for machine in demo.MACHINES:
+            self.ensure(
+                Machine,
+                production_services.upsert_machine,
+                machine.code,
+                name=machine.name,
+                work_center=work_centers[machine.work_center],
+                ideal_cycle_time_s=machine.ideal_cycle_time_s,
+            )
+        return site
+
+    def load_items(self) -> dict[str, Item]:
+        units = {uom.code: uom for uom in UnitOfMeasure.objects.all()}
+        return {
+            item.code: self.ensure(
+                Item,
+                inventory_services.upsert_item,
+                item.code,
+                name=item.name,
+                kind=item.kind,
+                uom=units[item.uom],
+                tracking=item.tracking,
+                description=item.description,
+            )
+            for item in demo.ITEMS
+        }
+
+    def load_boms(self, items: dict[str, Item]) -> None:
+        units = {uom.code: uom for uom in UnitOfMeasure.objects.all()}
+        for parent, lines in demo.BOMS.items():
+            if Bom.objects.filter(item=items[parent]).exists():
+                continue
+            components = [
+                {"item": items[line.item], "qty_per": line.qty_per, "uom": units[line.uom]}
+                for line in lines
+            ]
+            inventory_services.set_bom(items[parent], actor=self.actor, components=components)
+            self.created[Bom._meta.verbose_name_plural] += 1
+
+    def load_routings(self, items: dict[str, Item]) -> None:
+        work_centers = {wc.code: wc for wc in WorkCenter.objects.all()}
+        for code, operations in demo.ROUTINGS.items():
+            if Routing.objects.filter(item=items[code]).exists():
+                continue
+            production_services.set_routing(
+                items[code],
+                actor=self.actor,
+                operations=[
+                    {
+                        "seq": op.seq,
+                        "name": op.name,
+                        "work_center": work_centers[op.work_center],
+                        "setup_min": op.setup_min,
+                        "cycle_time_s": op.cycle_time_s,
+                    }
+                    for op in operations
+                ],
+            )
+            self.created[Routing._meta.verbose_name_plural] += 1
+
+    def load_reasons(self) -> None:
+        for reason in demo.REASONS:
+            self.ensure(
+                ReasonCode,
+                production_services.upsert_reason_code,
+                reason.code,
+                name=reason.name,
+                kind=reason.kind,
+                category=reason.category,
+                affects_availability=reason.affects_availability,
+            )
+
+    def load_calendar(self, site: Site) -> None:
+        pattern = ShiftPattern.objects.filter(code=demo.SHIFT_PATTERN["code"]).first()
+        if pattern is None:
+            pattern = calendar_services.set_shift_pattern(
+                actor=self.actor,
+                site=site,
+                shifts=[
+                    {
+                        "code": shift.code,
+                        "name": shift.name,
+                        "weekdays": demo.MON_TO_SAT,
+                        "start": shift.start,
+                        "end": shift.end,
+                        "breaks": [
+                            {"name": name, "start": start, "end": end}
+                            for name, start, end in shift.breaks
+                        ],
+                    }
+                    for shift in demo.SHIFTS
+                ],
+                **demo.SHIFT_PATTERN,
+            )
+            self.created[ShiftPattern._meta.verbose_name_plural] += 1
+        if not CalendarAssignment.objects.filter(site=site).exists():
+            calendar_services.assign_calendar(
+                actor=self.actor,
+                pattern=pattern,
+                site=site,
+                valid_from=self.today.replace(month=1, day=1),
+            )
+            self.created[CalendarAssignment._meta.verbose_name_plural] += 1
+        taken = set(Holiday.objects.filter(site=site).values_list("date", flat=True))
+        for day, name in demo.holidays_for([self.today.year, self.today.year + 1]):
+            if day not in taken:
+                calendar_services.add_holiday(actor=self.actor, site=site, date=day, name=name)
+                self.created[Holiday._meta.verbose_name_plural] += 1
+
+    def load_customers(self) -> dict[str, Customer]:
+        return {
+            code: self.ensure(Customer, order_services.upsert_customer, code, name=name)
+            for code, name in demo.CUSTOMERS.items()
+        }
+
+    def load_sales_orders(self, customers: dict[str, Customer], items: dict[str, Item]) -> None:
+        for order in demo.SALES_ORDERS:
+            lines = [
+                {
+                    "line": number,
+                    "item": items[item],
+                    "qty": Decimal(qty),
+                    "due_date": self.today + timedelta(days=due_in_days),
+                }
+                for number, (item, qty, due_in_days) in enumerate(order.lines, start=1)
+            ]
+            self.ensure(
+                SalesOrder,
+                order_services.upsert_sales_order,
+                order.code,
+                customer=customers[order.customer],
+                lines=lines,
+            )
+
+    def load_people(self) -> None:
+        for person in demo.PEOPLE:
+            if User.objects.filter(username=person.username).exists():
+                continue
+            create_person(
+                actor=self.actor,
+                username=person.username,
+                role=person.role,
+                password=person.password,
+                badge_id=person.badge_id,
+                pin=person.pin,
+                first_name=person.first_name,
+                last_name=person.last_name,
+                language=person.language,
+            )
+            self.created[User._meta.verbose_name_plural] += 1
+
+
+def load_demo_plant(*, actor=None, today: date) -> Counter[str]:
+    """Create whatever of the demo plant is missing, all or nothing.
+
+    ``today`` anchors the sales orders' due dates and the holidays' years.
+    Returns how many records of each kind were created (empty: all there).
+    """
+    with transaction.atomic():
+        return _Loader(actor=actor, today=today).load()
