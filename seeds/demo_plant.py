@@ -77,6 +77,10 @@ class ItemData:
 
 RAW, COMPONENT, PRODUCT = "raw", "component", "product"
 
+# The units the demo's items use (code, name, decimal places). A fresh install
+# has them from a data migration; the demo makes sure of them all the same.
+UNITS = [("EA", "pieces", 0), ("KG", "kilograms", 3)]
+
 ITEMS = [
     # raw materials
     ItemData(

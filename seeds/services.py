@@ -96,7 +96,12 @@ class _Loader:
         return site
 
     def load_items(self) -> dict[str, Item]:
-        units = {uom.code: uom for uom in UnitOfMeasure.objects.all()}
+        units = {
+            code: self.ensure(
+                UnitOfMeasure, inventory_services.upsert_uom, code, name=name, decimals=decimals
+            )
+            for code, name, decimals in demo.UNITS
+        }
         return {
             item.code: self.ensure(
                 Item,
@@ -112,7 +117,12 @@ class _Loader:
         }
 
     def load_boms(self, items: dict[str, Item]) -> None:
-        units = {uom.code: uom for uom in UnitOfMeasure.objects.all()}
+        units = {
+            code: self.ensure(
+                UnitOfMeasure, inventory_services.upsert_uom, code, name=name, decimals=decimals
+            )
+            for code, name, decimals in demo.UNITS
+        }
         for parent, lines in demo.BOMS.items():
             if Bom.objects.filter(item=items[parent]).exists():
                 continue
