@@ -26,3 +26,10 @@ def test_unlocking_a_badge_that_is_not_locked_writes_nothing(make_person):
     before = AuditEntry.objects.count()
     unlock_badge(operator, actor=None)
     assert AuditEntry.objects.count() == before
+
+
+def test_schema_says_a_put_upsert_answers_201_or_200(erp):
+    schema = erp.get("/api/v1/schema/", {"format": "json"}).json()
+    for path in ("/api/v1/customers/{code}/", "/api/v1/items/{code}/", "/api/v1/machines/{code}/"):
+        assert set(schema["paths"][path]["put"]["responses"]) >= {"200", "201"}, path
+    assert set(schema["paths"]["/api/v1/customers/"]["post"]["responses"]) >= {"201"}
