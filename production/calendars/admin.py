@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin
-from django.template import engines
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
@@ -41,23 +40,7 @@ from .windows import Window, mask_from_weekdays, weekdays_from_mask
 PREVIEW_DAYS = 7
 SHIFT_FIELDS = ("code", "name", "weekdays", "start", "end", "ordering")
 
-PREVIEW_TEMPLATE = engines["django"].from_string(
-    """{% extends "admin/base_site.html" %}
-{% block content %}<div id="content-main">
-{% for section in sections %}
-<h2>{{ section.title }}</h2>
-<p>{{ section.note }}</p>
-<table style="width:100%">
-<thead><tr>{% for header in headers %}<th>{{ header }}</th>{% endfor %}</tr></thead>
-<tbody>
-{% for row in section.rows %}<tr>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>
-{% empty %}<tr><td colspan="{{ headers|length }}">{{ empty }}</td></tr>{% endfor %}
-</tbody>
-<tfoot><tr><th colspan="{{ headers|length }}">{{ section.total }}</th></tr></tfoot>
-</table>
-{% endfor %}
-</div>{% endblock %}"""
-)
+PREVIEW_TEMPLATE = "admin/production/working_windows.html"
 
 
 class ShiftDefinitionForm(forms.ModelForm):
