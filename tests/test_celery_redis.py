@@ -4,7 +4,9 @@ from datetime import timedelta
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from mes import celery_app
@@ -26,7 +28,16 @@ def test_purge_task_runs_on_a_worker_through_redis(make_person):
         )
     assert celery_app.conf.task_always_eager is False
     celery_app.loader.import_module("celery.contrib.testing.tasks")
-    with start_worker(celery_app, pool="solo", perform_ping_check=True, shutdown_timeout=10):
-        result = purge_idempotency_records_task.delay()
-        assert result.get(timeout=30) == 1
+
+    def close_worker_connection(**kwargs):
+        # The worker thread's connection would outlive the test database otherwise.
+        connection.close()
+
+    task_postrun.connect(close_worker_connection, weak=False)
+    try:
+        with start_worker(celery_app, pool="solo", perform_ping_check=True, shutdown_timeout=10):
+            result = purge_idempotency_records_task.delay()
+            assert result.get(timeout=30) == 1
+    finally:
+        task_postrun.disconnect(close_worker_connection)
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["fresh"]
