@@ -11,11 +11,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mes.admin import ReadOnlyAdmin, ServiceModelAdmin
+from mes.audit import plain_decimal
 from mes.errors import DomainError
 
 from . import selectors, services
 from .models import Bom, BomLine, Item, UnitOfMeasure
-from .services import plain_qty
 
 
 @admin.register(UnitOfMeasure)
@@ -44,7 +44,7 @@ def _bom_lines_html(bom: Bom | None):
     rows = format_html_join(
         "",
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        ((ln.line, ln.component, plain_qty(ln.qty_per), ln.uom.code) for ln in bom.lines.all()),
+        ((ln.line, ln.component, plain_decimal(ln.qty_per), ln.uom.code) for ln in bom.lines.all()),
     )
     return format_html(
         "<p>{}</p><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
@@ -98,7 +98,7 @@ class ItemAdmin(ServiceModelAdmin):
                 return HttpResponseRedirect(reverse("admin:inventory_item_change", args=[item.pk]))
         else:
             initial = [
-                {"item": line.component.code, "qty_per": plain_qty(line.qty_per)}
+                {"item": line.component.code, "qty_per": plain_decimal(line.qty_per)}
                 for line in (active.lines.all() if active else [])
             ]
             formset = BomComponentFormSet(initial=initial)

@@ -74,21 +74,20 @@ class Item(TimeStampedModel):
         return f"{self.code} · {self.name}"
 
 
-class Bom(models.Model):
-    """One version of an item's bill of materials; versions are kept, at most one is active.
+class ItemVersion(models.Model):
+    """One version of a definition of an item (its BOM, its routing).
 
-    A new version is made by ``services.set_bom`` only; a version's lines never
-    change after it is written.
+    Versions are numbered 1, 2, … per item and kept; at most one is active.
+    ``services.open_next_version`` is the only code that makes one.
     """
 
     permission_area = "master_data"
 
     item = models.ForeignKey(
-        Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="boms"
+        Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="%(class)ss"
     )
     version = models.PositiveIntegerField(_("version"))
     is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -99,16 +98,31 @@ class Bom(models.Model):
     )
 
     class Meta:
-        verbose_name = _("bill of materials")
-        verbose_name_plural = _("bills of materials")
+        abstract = True
         ordering = ["item__code", "-version"]
         constraints = [
-            models.UniqueConstraint(fields=["item", "version"], name="bom_item_version_unique"),
             models.UniqueConstraint(
-                fields=["item"], condition=models.Q(is_active=True), name="bom_one_active_per_item"
+                fields=["item", "version"], name="%(class)s_item_version_unique"
             ),
-            models.CheckConstraint(condition=models.Q(version__gte=1), name="bom_version_positive"),
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=models.Q(is_active=True),
+                name="%(class)s_one_active_per_item",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(version__gte=1), name="%(class)s_version_positive"
+            ),
         ]
+
+
+class Bom(ItemVersion):
+    """One version of an item's bill of materials; a version's lines never change."""
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta(ItemVersion.Meta):
+        verbose_name = _("bill of materials")
+        verbose_name_plural = _("bills of materials")
 
     def __str__(self) -> str:
         return _("%(item)s BOM v%(version)s") % {"item": self.item.code, "version": self.version}

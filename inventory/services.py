@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -15,8 +15,10 @@ from mes.errors import BomCycle, InvalidInput
 from mes.services import create_record, update_record, upsert_record
 
 from . import bom_graph
-from .models import Bom, BomLine, Item, UnitOfMeasure
+from .models import Bom, BomLine, Item, ItemVersion, UnitOfMeasure
 from .selectors import active_bom_edges, get_active_bom
+
+V = TypeVar("V", bound=ItemVersion)
 
 # --- units of measure --------------------------------------------------------
 
@@ -152,15 +154,14 @@ def _component_lines(item: Item, components: list[dict[str, Any]]) -> list[BomLi
     return lines
 
 
-def plain_qty(qty: Decimal) -> str:
-    """A quantity without trailing zeros or exponent: 2.500000 → "2.5", 1E+2 → "100"."""
-    return format(qty.normalize(), "f")
-
-
 def _components_of(lines) -> list[dict[str, str]]:
     """Lines as plain values, for the audit trail and to compare versions."""
     return [
-        {"item": line.component.code, "qty_per": plain_qty(line.qty_per), "uom": line.uom.code}
+        {
+            "item": line.component.code,
+            "qty_per": audit.plain_decimal(line.qty_per),
+            "uom": line.uom.code,
+        }
         for line in lines
     ]
 
@@ -177,6 +178,26 @@ def _refuse_cycle(item: Item, lines: list[BomLine]) -> None:
         )
 
 
+def open_next_version(model: type[V], item: Item, *, actor, active: V | None) -> V:
+    """Retire the item's active version (audited) and create the next one, active.
+
+    For BOMs and routings alike. The caller holds the item's row lock, so version
+    numbers have no gaps or races; the new version's content is the caller's.
+    """
+    if active is not None:
+        before = audit.snapshot(active)
+        active.is_active = False
+        active.save()  # before the insert: one active version per item
+        audit.record_update(actor, active, before)
+    last_version = model.objects.filter(item=item).aggregate(last=Max("version"))["last"]
+    return model.objects.create(
+        item=item,
+        version=(last_version or 0) + 1,
+        is_active=True,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+
+
 def replace_bom(item: Item, *, actor, components: list[dict[str, Any]]) -> tuple[Bom, bool]:
     """``set_bom`` that also says whether a new version was made (False: unchanged)."""
     lines = _component_lines(item, components)
@@ -191,18 +212,7 @@ def replace_bom(item: Item, *, actor, components: list[dict[str, Any]]) -> tuple
             return active, False
         _refuse_cycle(item, lines)
 
-        if active is not None:
-            before = audit.snapshot(active)
-            active.is_active = False
-            active.save(update_fields=["is_active"])  # before the insert: one active per item
-            audit.record_update(actor, active, before)
-        last_version = Bom.objects.filter(item=item).aggregate(last=Max("version"))["last"]
-        bom = Bom.objects.create(
-            item=item,
-            version=(last_version or 0) + 1,
-            is_active=True,
-            created_by=actor if getattr(actor, "pk", None) else None,
-        )
+        bom = open_next_version(Bom, item, actor=actor, active=active)
         for line in lines:
             line.bom = bom
         BomLine.objects.bulk_create(lines)

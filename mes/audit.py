@@ -12,6 +12,11 @@ from django.db import models
 from .models import AuditEntry
 
 
+def plain_decimal(value: Decimal | str) -> str:
+    """A decimal without trailing zeros or exponent: 2.500000 → "2.5", 1E+2 → "100"."""
+    return format(Decimal(value).normalize(), "f")
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from inventory.models import Item
+from inventory.services import open_next_version
 from mes import audit
 from mes.errors import InvalidInput
 from mes.services import create_record, update_record, upsert_record
@@ -212,17 +213,12 @@ def _operations_of(operations) -> list[dict]:
             "seq": op.seq,
             "name": op.name,
             "work_center": op.work_center.code,
-            "setup_min": _plain_decimal(op.setup_min),
-            "cycle_time_s": _plain_decimal(op.cycle_time_s),
+            "setup_min": audit.plain_decimal(op.setup_min),
+            "cycle_time_s": audit.plain_decimal(op.cycle_time_s),
             "description": op.description,
         }
         for op in operations
     ]
-
-
-def _plain_decimal(value: Decimal) -> str:
-    """A decimal without trailing zeros or exponent: 4.500 → "4.5", 1E+2 → "100"."""
-    return format(Decimal(value).normalize(), "f")
 
 
 def _validated_operations(operations: Sequence[dict[str, Any]]) -> list[RoutingOperation]:
@@ -285,19 +281,7 @@ def replace_routing(
             old_values = _operations_of(active.operations.select_related("work_center"))
             if old_values == new_values:
                 return active, False
-            before = audit.snapshot(active)
-            active.is_active = False
-            active.save(update_fields=["is_active", "updated_at"])  # first: one active per item
-            audit.record_update(actor, active, before)
-        last_version = (
-            Routing.objects.filter(item=item).order_by("-version").values_list("version", flat=True)
-        ).first()
-        routing = Routing.objects.create(
-            item=item,
-            version=(last_version or 0) + 1,
-            is_active=True,
-            created_by=actor if getattr(actor, "pk", None) else None,
-        )
+        routing = open_next_version(Routing, item, actor=actor, active=active)
         for op in new_operations:
             op.routing = routing
         RoutingOperation.objects.bulk_create(new_operations)

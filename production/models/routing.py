@@ -9,48 +9,20 @@ __all__ = ["Routing", "RoutingOperation"]
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from inventory.models import ItemVersion
 from mes.models import TimeStampedModel
 
 from .plant import WorkCenter
 
 
-class Routing(TimeStampedModel):
-    permission_area = "master_data"
-
-    item = models.ForeignKey(
-        "inventory.Item", verbose_name=_("item"), on_delete=models.PROTECT, related_name="routings"
-    )
-    version = models.PositiveIntegerField(_("version"))
-    is_active = models.BooleanField(_("active"), default=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-
-    class Meta:
+class Routing(TimeStampedModel, ItemVersion):
+    class Meta(ItemVersion.Meta):
         verbose_name = _("routing")
         verbose_name_plural = _("routings")
-        ordering = ["item", "-version"]
-        constraints = [
-            models.UniqueConstraint(fields=["item", "version"], name="routing_item_version_unique"),
-            models.UniqueConstraint(
-                fields=["item"],
-                condition=models.Q(is_active=True),
-                name="routing_one_active_per_item",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(version__gt=0), name="routing_version_positive"
-            ),
-        ]
 
     def __str__(self) -> str:
         return _("%(item)s routing v%(version)s") % {
