@@ -56,9 +56,9 @@ def main(requests: int) -> None:
             )
             assert response["Idempotent-Replayed"] == "true"
 
-        def put(prefix, expected):
+        def put(prefix, expected, version):
             def send(index):
-                body = {"name": f"Customer {index} v2"}
+                body = {"name": f"Customer {index} v{version}"}
                 response = client.put(f"/api/v1/customers/{prefix}-{index}/", body, format="json")
                 assert response.status_code == expected, response.content
 
@@ -71,8 +71,9 @@ def main(requests: int) -> None:
         plain = measure("POST create (baseline)", requests, post("P"))
         keyed = measure("POST create + Idempotency-Key", requests, post("K", key=True))
         replayed = measure("POST replay of a key", requests, replay)
-        measure("PUT upsert (create)", requests, put("U", 201))
-        measure("PUT upsert (replace)", requests, put("U", 200))
+        measure("PUT upsert (create)", requests, put("U", 201, 1))
+        measure("PUT upsert (replace, name changed)", requests, put("U", 200, 2))
+        measure("PUT upsert (unchanged: no write)", requests, put("U", 200, 2))
         measure("GET list, 100 per page", max(requests // 10, 10), list_page)
         print(f"Idempotency-Key cost: {plain / keyed:.2f}x the time of a plain POST")
         print(f"replay speed: {replayed / plain:.2f}x a plain POST")

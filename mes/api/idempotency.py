@@ -44,16 +44,15 @@ class KeyConflict(Exception):
 def claim(owner, key: str, fingerprint: str) -> IdempotencyRecord:
     """Take the key for this request, or raise KeyConflict, or return a completed record."""
     now = timezone.now()
+    try:  # the common case, a new key: one committed insert
+        with transaction.atomic():
+            return IdempotencyRecord.objects.create(
+                owner=owner, key=key, request_hash=fingerprint, created_at=now
+            )
+    except IntegrityError:
+        pass
     with transaction.atomic():
-        record = IdempotencyRecord.objects.select_for_update().filter(owner=owner, key=key).first()
-        if record is None:
-            try:
-                with transaction.atomic():
-                    return IdempotencyRecord.objects.create(
-                        owner=owner, key=key, request_hash=fingerprint, created_at=now
-                    )
-            except IntegrityError:
-                record = IdempotencyRecord.objects.select_for_update().get(owner=owner, key=key)
+        record = IdempotencyRecord.objects.select_for_update().get(owner=owner, key=key)
         expired = record.created_at < now - settings.IDEMPOTENCY_TTL
         abandoned = (
             not record.completed and record.created_at < now - settings.IDEMPOTENCY_STALE_AFTER
