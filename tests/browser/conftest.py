@@ -41,3 +41,9 @@ def browser_page(monkeypatch):
         finally:
             context.close()
             browser.close()
+            # With Playwright's loop running, Django's contextvar-aware connection
+            # handler gave the test body connections of its own: close them here,
+            # or they outlive the test database.
+            from django.db import connections
+
+            connections.close_all()
