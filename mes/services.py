@@ -57,14 +57,33 @@ def validate_record(obj: models.Model, *, validate_unique: bool = True) -> None:
     if nul_fields:
         raise InvalidInput(next(iter(nul_fields.values()))[0], errors=nul_fields)
     try:
-        obj.full_clean(validate_unique=validate_unique)
+        # The database checks the model's constraints on save; asking it first
+        # would cost a round trip per constraint on every write (see save_record).
+        obj.full_clean(validate_unique=validate_unique, validate_constraints=False)
     except ValidationError as exc:
         raise validation_error_to_domain(exc) from exc
 
 
+def save_record(obj: models.Model) -> None:
+    """Save a validated row; a database constraint it breaks becomes a field error.
+
+    Only a refused write pays for Django's constraint validation, which then
+    names the field and the rule.
+    """
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:
+        try:
+            obj.validate_constraints()
+        except ValidationError as exc:
+            raise validation_error_to_domain(exc) from None
+        raise
+
+
 def _save_validated(obj: models.Model, *, validate_unique: bool = True) -> None:
     validate_record(obj, validate_unique=validate_unique)
-    obj.save()
+    save_record(obj)
 
 
 def get_by_code(model: type[M], code: str, *, lock: bool = False) -> M:
@@ -113,7 +132,7 @@ def update_record(obj: M, *, actor, values: dict[str, Any]) -> M:
             setattr(obj, name, value)
         validate_record(obj)
         if audit.changes_since(obj, before):
-            obj.save()
+            save_record(obj)
             audit.record_update(actor, obj, before)
         return obj
 
