@@ -15,7 +15,7 @@ from mes.audit import plain_decimal
 from mes.errors import DomainError
 
 from . import selectors, services
-from .models import Bom, BomLine, Item, UnitOfMeasure
+from .models import Bom, BomLine, Item, Location, Lot, StockBalance, StockMove, UnitOfMeasure
 
 
 @admin.register(UnitOfMeasure)
@@ -172,3 +172,69 @@ class BomAdmin(ReadOnlyAdmin):
             },
         ),
     )
+
+
+# --- stock -----------------------------------------------------------------------
+
+
+@admin.register(Location)
+class LocationAdmin(ServiceModelAdmin):
+    list_display = ("code", "name", "kind", "allow_negative", "updated_at")
+    list_filter = ("kind", "allow_negative")
+    search_fields = ("code", "name")
+    create_service = services.create_location
+    update_service = services.update_location
+
+
+@admin.register(Lot)
+class LotAdmin(ServiceModelAdmin):
+    """Lots are made by receipts; only the expiry date can be corrected here."""
+
+    list_display = ("item", "code", "is_serial", "expires_on", "created_at")
+    list_filter = ("is_serial", "item__kind")
+    search_fields = ("code", "item__code", "item__name")
+    list_select_related = ("item",)
+    date_hierarchy = "created_at"
+    fields = ("item", "code", "is_serial", "expires_on", "created_at")
+    readonly_fields = ("item", "code", "is_serial", "created_at")
+    update_service = services.update_lot
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StockMove)
+class StockMoveAdmin(ReadOnlyAdmin):
+    """The ledger: moves are facts. A correction is a reversing move, never an edit."""
+
+    list_display = (
+        "created_at",
+        "item",
+        "lot",
+        "location",
+        "qty",
+        "reason",
+        "reference",
+        "created_by",
+    )
+    list_filter = ("reason", "location", "item__kind")
+    search_fields = ("item__code", "item__name", "lot__code", "reference", "client_ref")
+    date_hierarchy = "created_at"
+    list_select_related = ("item", "lot", "location", "created_by")
+    show_full_result_count = False  # the ledger grows without end; counting it is slow
+
+
+@admin.register(StockBalance)
+class StockBalanceAdmin(ReadOnlyAdmin):
+    """Stock on hand, kept by the ledger's postings."""
+
+    list_display = ("item", "lot", "location", "qty", "updated_at")
+    list_filter = ("location", "item__kind")
+    search_fields = ("item__code", "item__name", "lot__code")
+    list_select_related = ("item", "lot", "location")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(qty=0)

@@ -1,18 +1,19 @@
-"""Reads of BOMs that are more than a filter: active version, versions, explosion."""
+"""Reads that are more than a filter: BOM versions and explosion, stock on hand, the ledger."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from mes.errors import BomCycle, NotFound
 
 from . import bom_graph
 from .bom_graph import BomLineEdge, Requirement
-from .models import Bom, BomLine, Item
+from .models import Bom, BomLine, Item, Location, Lot, StockBalance, StockMove
 
 
 def _boms_with_lines() -> QuerySet[Bom]:
@@ -65,3 +66,86 @@ def explode_bom(item: Item, qty: Decimal) -> list[Requirement]:
         return bom_graph.explode(lines_by_parent, item.code, Decimal(str(qty)))
     except bom_graph.CycleError as exc:
         raise BomCycle(_("The BOM contains its own item: %(path)s.") % {"path": str(exc)}) from exc
+
+
+# --- stock ---------------------------------------------------------------------
+
+# The one order in which postings lock balance rows, so that they never deadlock.
+BALANCE_LOCK_ORDER = ("item_id", F("lot_id").asc(nulls_first=True), "location_id")
+
+
+def get_on_hand(item: Item, *, lot: Lot | None = None, location: Location | None = None) -> Decimal:
+    """On hand from the balances: of one lot or (``lot=None``) all lots, at one location
+    or (``location=None``) all of them."""
+    balances = StockBalance.objects.filter(item=item)
+    if lot is not None:
+        balances = balances.filter(lot=lot)
+    if location is not None:
+        balances = balances.filter(location=location)
+    return balances.aggregate(total=Sum("qty"))["total"] or Decimal(0)
+
+
+def list_stock(**filters) -> QuerySet[StockBalance]:
+    """Balances other than zero (item, unit, lot, location loaded), filtered by ``filters``."""
+    return (
+        StockBalance.objects.select_related("item__uom", "lot", "location")
+        .exclude(qty=0)
+        .filter(**filters)
+    )
+
+
+def list_lots_fifo(item: Item, location: Location) -> list[tuple[Lot, Decimal]]:
+    """(lot, on hand) of the item's lots with stock at the location, oldest lot first."""
+    balances = (
+        StockBalance.objects.select_related("lot")
+        .filter(item=item, location=location, lot__isnull=False, qty__gt=0)
+        .order_by("lot__created_at", "lot_id")
+    )
+    return [(balance.lot, balance.qty) for balance in balances]
+
+
+def list_stock_moves() -> QuerySet[StockMove]:
+    """The ledger, oldest first, with what a listing shows loaded."""
+    return StockMove.objects.select_related("item__uom", "lot", "location", "created_by").order_by(
+        "created_at", "id"
+    )
+
+
+def get_posting(client_ref: str) -> list[StockMove]:
+    """The moves of the posting whose first move has ``client_ref`` ([] if none)."""
+    first = StockMove.objects.filter(client_ref=client_ref).values_list("posting", flat=True)
+    return list(list_stock_moves().filter(posting__in=first[:1]))
+
+
+@dataclass(frozen=True)
+class StockMismatch:
+    item_id: int
+    lot_id: int | None
+    location_id: int
+    ledger_qty: Decimal
+    balance_qty: Decimal
+
+
+def reconcile_balances() -> list[StockMismatch]:
+    """Every (item, lot, location) whose balance differs from the sum of its moves.
+
+    One GROUP BY over the ledger and one read of the balances; a key missing on
+    either side counts as 0.
+    """
+    ledger = {
+        (row["item_id"], row["lot_id"], row["location_id"]): row["total"]
+        for row in StockMove.objects.order_by()
+        .values("item_id", "lot_id", "location_id")
+        .annotate(total=Sum("qty"))
+    }
+    balances = {
+        (item_id, lot_id, location_id): qty
+        for item_id, lot_id, location_id, qty in StockBalance.objects.values_list(
+            "item_id", "lot_id", "location_id", "qty"
+        ).iterator()
+    }
+    return [
+        StockMismatch(*key, ledger.get(key, Decimal(0)), balances.get(key, Decimal(0)))
+        for key in sorted(set(ledger) | set(balances), key=lambda k: (k[0], k[1] or 0, k[2]))
+        if ledger.get(key, Decimal(0)) != balances.get(key, Decimal(0))
+    ]

@@ -78,3 +78,23 @@ class WrongPin(DomainError):
     code = "wrong_pin"
     status = 403
     default_message = _("Badge or PIN is wrong.")
+
+
+class InsufficientStock(DomainError):
+    code = "insufficient_stock"
+    status = 409
+    default_message = _("Not enough stock.")
+
+
+class QuantityExceeded(DomainError):
+    """A report would pass on more than the previous operation passed on."""
+
+    code = "quantity_exceeded"
+    status = 409
+    default_message = _("More than the previous operation passed on.")
+
+
+class MachineBusy(DomainError):
+    code = "machine_busy"
+    status = 409
+    default_message = _("Another operation is running on this machine.")

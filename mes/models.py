@@ -36,6 +36,16 @@ def code_check(model_name: str, field: str = "code") -> models.CheckConstraint:
     )
 
 
+# Quantities everywhere: 12 integer digits and 6 decimals (the finest unit allows 6).
+QTY_DECIMAL_PLACES = 6
+
+
+def quantity_field(verbose_name, **kwargs) -> models.DecimalField:
+    return models.DecimalField(
+        verbose_name, max_digits=18, decimal_places=QTY_DECIMAL_PLACES, **kwargs
+    )
+
+
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)

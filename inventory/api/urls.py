@@ -1,9 +1,20 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import ItemViewSet, UnitOfMeasureViewSet
+from .views import (
+    ItemViewSet,
+    LocationViewSet,
+    ReceiptViewSet,
+    StockMoveViewSet,
+    StockViewSet,
+    UnitOfMeasureViewSet,
+)
 
 router = SimpleRouter()
 router.register("uoms", UnitOfMeasureViewSet, basename="uom")
 router.register("items", ItemViewSet, basename="item")
+router.register("locations", LocationViewSet, basename="location")
+router.register("receipts", ReceiptViewSet, basename="receipt")
+router.register("stock", StockViewSet, basename="stock")
+router.register("stock-moves", StockMoveViewSet, basename="stock-move")
 
 urlpatterns = router.urls

@@ -1,17 +1,29 @@
+import django_filters
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from inventory import selectors, services
-from inventory.models import Item, UnitOfMeasure
-from mes.api.filters import UpdatedAfterFilterSet
-from mes.api.viewsets import CodeResourceViewSet
+from inventory.models import Item, Location, Lot, StockBalance, StockMove, UnitOfMeasure
+from mes.api.filters import UpdatedAfterFilterSet, UtcIsoDateTimeFilter
+from mes.api.viewsets import ApiViewSetMixin, CodeResourceViewSet
 from mes.errors import NotFound
 from mes.services import get_by_code
 
-from .serializers import BomInputSerializer, BomSerializer, ItemSerializer, UnitOfMeasureSerializer
+from .serializers import (
+    BomInputSerializer,
+    BomSerializer,
+    ItemSerializer,
+    LocationSerializer,
+    PostingSerializer,
+    ReceiptInputSerializer,
+    StockBalanceSerializer,
+    StockMoveSerializer,
+    UnitOfMeasureSerializer,
+)
 
 
 class UnitOfMeasureFilter(UpdatedAfterFilterSet):
@@ -108,3 +120,130 @@ class ItemViewSet(CodeResourceViewSet):
     def bom_version(self, request, code=None, version=None):
         """One version of the item's BOM, by its number."""
         return self._bom_response(selectors.get_bom_version(self._item(), int(version)))
+
+
+# --- stock -----------------------------------------------------------------------
+
+
+class LocationFilter(UpdatedAfterFilterSet):
+    class Meta:
+        model = Location
+        fields = ("code", "kind")
+
+
+class LocationViewSet(CodeResourceViewSet):
+    """Places stock is kept (store, WIP at the line, quarantine, shipping), by code.
+
+    `allow_negative` lets consumption there go below zero (back-flushed lines).
+    """
+
+    queryset = Location.objects.all()
+    serializer_class = LocationSerializer
+    filterset_class = LocationFilter
+    http_method_names = ["get", "post", "put", "head", "options"]
+    create_service = services.create_location
+    upsert_service = services.upsert_location
+
+
+class ReceiptViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
+    queryset = StockMove.objects.all()  # receiving is adding to the ledger: add_stockmove
+    serializer_class = ReceiptInputSerializer
+    filter_backends = []
+    pagination_class = None
+
+    @extend_schema(
+        summary=_("Receive material into stock"),
+        description=_(
+            "Purchased material in: a lot-tracked item needs `lot` (made if new, with "
+            "`expires_on`), a serial-tracked item `serials` (one per unit: one move of +1 "
+            "each), an untracked item neither. Answers with the moves written (one "
+            "posting). Send an `Idempotency-Key` to make a retry safe."
+        ),
+        request=ReceiptInputSerializer,
+        responses={201: PostingSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        moves = services.receive_stock(
+            actor=self.actor,
+            item=data["item"],
+            qty=data["qty"],
+            location=data["location"],
+            lot_code=data.get("lot"),
+            serials=data.get("serials"),
+            expires_on=data.get("expires_on"),
+            reference=data.get("reference", ""),
+        )
+        body = {"posting": moves[0].posting, "moves": moves}
+        return Response(PostingSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+class _StockFilter(UpdatedAfterFilterSet):
+    # Unknown codes are a 400 naming the filter, not an empty list that looks like "no stock".
+    item = django_filters.ModelChoiceFilter(
+        queryset=Item.objects.all(), to_field_name="code", help_text=_("An item's code.")
+    )
+    location = django_filters.ModelChoiceFilter(
+        queryset=Location.objects.all(), to_field_name="code", help_text=_("A location's code.")
+    )
+    lot = django_filters.CharFilter(
+        method="filter_lot", help_text=_("A lot or serial number (of any item; add `item`).")
+    )
+
+    def filter_lot(self, queryset, name, value):
+        if not Lot.objects.filter(code=value).exists():
+            raise serializers.ValidationError(
+                {"lot": [gettext("Lot '%(code)s' does not exist.") % {"code": value}]}
+            )
+        return queryset.filter(lot__code=value)
+
+
+class StockFilter(_StockFilter):
+    class Meta:
+        model = StockBalance
+        fields = ("item", "lot", "location")
+
+
+class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """On hand per item, lot and location (zero balances left out), from the balances the
+    ledger keeps in step. Ordered by `updated_at`: `updated_after` gives what changed."""
+
+    queryset = StockBalance.objects.all()
+    serializer_class = StockBalanceSerializer
+    filterset_class = StockFilter
+
+    def get_queryset(self):
+        return selectors.list_stock().order_by("updated_at", "id")
+
+
+class StockMoveFilter(_StockFilter):
+    updated_after = UtcIsoDateTimeFilter(
+        field_name="created_at",
+        lookup_expr="gt",
+        help_text=_("Moves posted after this time (moves never change, so this is created_at)."),
+    )
+    reason = django_filters.ChoiceFilter(choices=StockMove.Reason.choices)
+    posting = django_filters.UUIDFilter()
+
+    class Meta:
+        model = StockMove
+        fields = ("item", "lot", "location", "reason", "posting")
+
+
+class StockMoveViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The stock ledger, read-only and oldest first.
+
+    Moves are never changed or deleted (the database refuses it); a correction
+    is a new move with reason `reversal` whose `reverses` names the move it
+    undoes. `updated_after` filters on `created_at`, since a move never changes.
+    """
+
+    queryset = StockMove.objects.all()
+    serializer_class = StockMoveSerializer
+    filterset_class = StockMoveFilter
+    http_method_names = ["get", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.list_stock_moves()
