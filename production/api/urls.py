@@ -3,6 +3,17 @@ from rest_framework.routers import SimpleRouter
 
 from mes.api.viewsets import CODE_PATH_REGEX
 
+from .execution import (
+    CancelOrderView,
+    CloseOrderView,
+    CompleteOperationView,
+    LotTraceView,
+    PauseOperationView,
+    ReleaseOrderView,
+    ReportOperationView,
+    ResumeOperationView,
+    StartOperationView,
+)
 from .views import (
     AreaViewSet,
     ItemRoutingVersionsView,
@@ -33,4 +44,28 @@ urlpatterns = [
         name="item-routing-versions",
     ),
     *router.urls,
+]
+
+# Execution: transitions of production orders and their operations, lot trace.
+# (The production-orders/ collection and detail are the orders app's.)
+ORDER_PATH = rf"^production-orders/(?P<code>{CODE_PATH_REGEX})"
+OPERATION_PATH = rf"{ORDER_PATH}/operations/(?P<seq>[0-9]{{1,9}})"
+urlpatterns += [
+    re_path(
+        rf"{ORDER_PATH}/release/$", ReleaseOrderView.as_view(), name="production-order-release"
+    ),
+    re_path(rf"{ORDER_PATH}/cancel/$", CancelOrderView.as_view(), name="production-order-cancel"),
+    re_path(rf"{ORDER_PATH}/close/$", CloseOrderView.as_view(), name="production-order-close"),
+    re_path(rf"{OPERATION_PATH}/start/$", StartOperationView.as_view(), name="operation-start"),
+    re_path(rf"{OPERATION_PATH}/pause/$", PauseOperationView.as_view(), name="operation-pause"),
+    re_path(rf"{OPERATION_PATH}/resume/$", ResumeOperationView.as_view(), name="operation-resume"),
+    re_path(rf"{OPERATION_PATH}/report/$", ReportOperationView.as_view(), name="operation-report"),
+    re_path(
+        rf"{OPERATION_PATH}/complete/$", CompleteOperationView.as_view(), name="operation-complete"
+    ),
+    re_path(
+        rf"^lots/(?P<item>{CODE_PATH_REGEX})/(?P<lot>{CODE_PATH_REGEX})/trace/$",
+        LotTraceView.as_view(),
+        name="lot-trace",
+    ),
 ]

@@ -1,0 +1,1 @@
+"""Production orders and their execution: release, operation transitions, reports, labour, trace."""

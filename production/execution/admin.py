@@ -1,0 +1,218 @@
+"""Django admin for production orders and their execution (imported by production/admin.py).
+
+Planners create and edit planned orders here (through the services) and release,
+cancel or close them with the list actions; the shop-floor history (operations,
+events, labour, genealogy) is read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from mes.admin import ReadOnlyAdmin, ServiceModelAdmin
+from mes.audit import plain_decimal
+from mes.errors import DomainError
+
+from ..models import LabourRecord, LotGenealogy, Operation, OperationEvent, ProductionOrder
+from . import services
+
+HEADER_FIELDS = (
+    "code",
+    "item",
+    "qty",
+    "due_date",
+    "priority",
+    "sales_order_code",
+    "sales_order_line",
+)
+STATE_FIELDS = (
+    "status",
+    "qty_good",
+    "qty_scrap",
+    "routing",
+    "bom",
+    "issue_location",
+    "receipt_location",
+    "released_at",
+    "actual_start",
+    "actual_end",
+    "created_by",
+)
+
+
+class OperationInline(admin.TabularInline):
+    model = Operation
+    fields = (
+        "seq",
+        "name",
+        "work_center",
+        "machine",
+        "status",
+        "qty_good",
+        "qty_scrap",
+        "actual_start",
+        "actual_end",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProductionOrder)
+class ProductionOrderAdmin(ServiceModelAdmin):
+    list_display = ("code", "item", "qty", "due_date", "priority", "status", "qty_good")
+    list_filter = ("status", "due_date", "item")
+    list_select_related = ("item",)
+    search_fields = ("code", "sales_order_code")
+    date_hierarchy = "due_date"
+    fields = HEADER_FIELDS + STATE_FIELDS
+    readonly_fields = STATE_FIELDS
+    inlines = (OperationInline,)
+    actions = ("release", "cancel", "close")
+    create_service = staticmethod(services.create_production_order)
+    update_service = staticmethod(services.update_production_order)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return STATE_FIELDS
+        if obj.status != ProductionOrder.Status.PLANNED:
+            return HEADER_FIELDS + STATE_FIELDS
+        return ("code", *STATE_FIELDS)
+
+    def has_delete_permission(self, request, obj=None):
+        planned = obj is None or obj.status == ProductionOrder.Status.PLANNED
+        return planned and super().has_delete_permission(request, obj)
+
+    def _apply(self, request, queryset, service: Callable, done: Callable[[int], str]) -> None:
+        """Call ``service`` for each order; a refusal is a message, the others go on."""
+        succeeded = 0
+        for order in queryset.order_by("pk"):
+            try:
+                service(order, actor=request.user)
+            except DomainError as exc:
+                self.message_user(request, f"{order.code}: {exc.message}", messages.ERROR)
+            else:
+                succeeded += 1
+        if succeeded:
+            self.message_user(request, done(succeeded), messages.SUCCESS)
+
+    @admin.action(description=_("Release selected orders"), permissions=("change",))
+    def release(self, request, queryset):
+        def release_and_warn(order: ProductionOrder, *, actor) -> None:
+            result = services.release_production_order(order, actor=actor)
+            for shortage in result.shortages:
+                self.message_user(
+                    request,
+                    _("%(order)s: short of %(item)s (needs %(required)s, on hand %(available)s)")
+                    % {
+                        "order": order.code,
+                        "item": shortage.item.code,
+                        "required": plain_decimal(shortage.required),
+                        "available": plain_decimal(shortage.available),
+                    },
+                    messages.WARNING,
+                )
+
+        self._apply(
+            request,
+            queryset,
+            release_and_warn,
+            lambda count: (
+                ngettext("%(count)d order released.", "%(count)d orders released.", count)
+                % {"count": count}
+            ),
+        )
+
+    @admin.action(description=_("Cancel selected orders"), permissions=("change",))
+    def cancel(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            services.cancel_production_order,
+            lambda count: (
+                ngettext("%(count)d order cancelled.", "%(count)d orders cancelled.", count)
+                % {"count": count}
+            ),
+        )
+
+    @admin.action(description=_("Close selected orders"), permissions=("change",))
+    def close(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            services.close_production_order,
+            lambda count: (
+                ngettext("%(count)d order closed.", "%(count)d orders closed.", count)
+                % {"count": count}
+            ),
+        )
+
+
+@admin.register(Operation)
+class OperationAdmin(ReadOnlyAdmin):
+    list_display = (
+        "order",
+        "seq",
+        "name",
+        "work_center",
+        "machine",
+        "status",
+        "qty_good",
+        "qty_scrap",
+        "actual_start",
+        "actual_end",
+    )
+    list_filter = ("status", "work_center")
+    list_select_related = ("order", "work_center", "machine")
+    search_fields = ("order__code", "name")
+
+
+@admin.register(OperationEvent)
+class OperationEventAdmin(ReadOnlyAdmin):
+    list_display = (
+        "at",
+        "operation",
+        "kind",
+        "from_status",
+        "to_status",
+        "machine",
+        "qty_good",
+        "qty_scrap",
+        "reason",
+        "actor",
+    )
+    list_filter = ("kind", ("at", admin.DateFieldListFilter))
+    list_select_related = ("operation__order", "machine", "reason", "actor")
+    search_fields = ("operation__order__code", "client_ref")
+    date_hierarchy = "at"
+
+
+@admin.register(LabourRecord)
+class LabourRecordAdmin(ReadOnlyAdmin):
+    list_display = ("operation", "operator", "started_at", "ended_at")
+    list_filter = (("started_at", admin.DateFieldListFilter),)
+    list_select_related = ("operation__order", "operator")
+    search_fields = ("operation__order__code", "operator__username")
+
+
+@admin.register(LotGenealogy)
+class LotGenealogyAdmin(ReadOnlyAdmin):
+    list_display = ("consumed_lot", "produced_lot", "qty", "order", "operation", "machine")
+    list_select_related = (
+        "consumed_lot__item",
+        "produced_lot__item",
+        "order",
+        "operation__order",
+        "machine",
+    )
+    search_fields = ("consumed_lot__code", "produced_lot__code", "order__code")
