@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Item
-from mes.models import CodeField, TimeStampedModel, code_check
+from mes.models import CodeField, TimeStampedModel, code_check, quantity_field
 
 
 class Customer(TimeStampedModel):
@@ -26,15 +26,6 @@ class Customer(TimeStampedModel):
 
 
 # Quantities are kept to the finest unit precision a UnitOfMeasure allows (6 places).
-QTY_DECIMAL_PLACES = 6
-
-
-def quantity_field(verbose_name, **kwargs) -> models.DecimalField:
-    return models.DecimalField(
-        verbose_name, max_digits=18, decimal_places=QTY_DECIMAL_PLACES, **kwargs
-    )
-
-
 class SalesOrder(TimeStampedModel):
     """A customer's order, kept by the ERP; its lines are the demand planning works from."""
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.db.models import DecimalField, ExpressionWrapper, F, Prefetch, QuerySet
 
-from .models import QTY_DECIMAL_PLACES, SalesOrder, SalesOrderLine
+from mes.models import QTY_DECIMAL_PLACES
+
+from .models import SalesOrder, SalesOrderLine
 
 OPEN_DEMAND_STATUSES = (SalesOrder.Status.OPEN, SalesOrder.Status.PARTIALLY_SHIPPED)
 

@@ -1,22 +1,33 @@
-"""Customers and sales orders (production orders follow in the execution issue)."""
+"""Customers, sales orders, the ERP's production orders, and planning production from demand."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inventory.models import Item
+from inventory import selectors as inventory_selectors
+from inventory.bom_graph import BomLineEdge
+from inventory.models import BomLine, Item, Location
 from mes import audit
 from mes.errors import AlreadyExists, InvalidInput, InvalidTransition, ReferencedRecord
+from mes.models import QTY_DECIMAL_PLACES
 from mes.services import create_record, update_record, upsert_record
+from production.execution import services as execution
+from production.models import ProductionOrder
 
-from .models import QTY_DECIMAL_PLACES, Customer, SalesOrder, SalesOrderLine
+from . import netting, selectors
+from .models import Customer, SalesOrder, SalesOrderLine
 
 
 def create_customer(*, actor, code: str, name: str) -> Customer:
@@ -353,3 +364,276 @@ def _qty_errors(line: SalesOrderLine) -> dict[str, list[str]]:
                 ]
             }
     return {}
+
+
+# --- production orders from the ERP ------------------------------------------
+#
+# The order and its execution belong to production/; what orders/ adds is the
+# reference to a sales order, which production cannot check (it does not import
+# orders). The sales order is locked while it is checked, so its lines cannot
+# change between the check and the write.
+
+
+def create_production_order(
+    *,
+    actor,
+    code: str,
+    item: Item | str,
+    qty: Decimal,
+    due_date: date,
+    priority: int = 0,
+    sales_order: SalesOrder | str | None = None,
+    sales_order_line: int | None = None,
+) -> ProductionOrder:
+    """A new planned order; an existing code is AlreadyExists (409).
+
+    ``sales_order`` (a record or its code) must exist; ``sales_order_line``, if
+    given, must be a line of it for the same item. Otherwise InvalidInput names
+    the field (400).
+    """
+    with transaction.atomic():
+        sales_order_code = _checked_sales_order_reference(item, sales_order, sales_order_line)
+        return execution.create_production_order(
+            actor=actor,
+            code=code,
+            item=item,
+            qty=qty,
+            due_date=due_date,
+            priority=priority,
+            sales_order_code=sales_order_code,
+            sales_order_line=sales_order_line,
+        )
+
+
+def upsert_production_order(
+    *,
+    actor,
+    code: str,
+    item: Item | str,
+    qty: Decimal,
+    due_date: date,
+    priority: int = 0,
+    sales_order: SalesOrder | str | None = None,
+    sales_order_line: int | None = None,
+) -> tuple[ProductionOrder, bool]:
+    """PUT semantics: create the order or replace it while it is planned; (order, created).
+
+    The sales-order reference is checked as by ``create_production_order``; an
+    order past planned cannot be replaced (InvalidTransition, 409).
+    """
+    with transaction.atomic():
+        sales_order_code = _checked_sales_order_reference(item, sales_order, sales_order_line)
+        return execution.upsert_production_order(
+            actor=actor,
+            code=code,
+            item=item,
+            qty=qty,
+            due_date=due_date,
+            priority=priority,
+            sales_order_code=sales_order_code,
+            sales_order_line=sales_order_line,
+        )
+
+
+def _checked_sales_order_reference(
+    item: Item | str, sales_order: SalesOrder | str | None, line_number: int | None
+) -> str:
+    """The referenced sales order's code ("" for none), locked; InvalidInput if it is wrong."""
+    code = _code_of(sales_order) or ""
+    if not code:
+        if line_number is not None:
+            raise InvalidInput(
+                _("A sales order line needs its sales order."), field="sales_order_line"
+            )
+        return ""
+    order = SalesOrder.objects.select_for_update().filter(code=code).first()
+    if order is None:
+        raise InvalidInput(
+            _("%(kind)s '%(code)s' does not exist.")
+            % {"kind": SalesOrder._meta.verbose_name, "code": code},
+            field="sales_order",
+        )
+    if line_number is None:
+        return code
+    line = order.lines.select_related("item").filter(line=line_number).first()
+    if line is None:
+        raise InvalidInput(
+            _("Sales order %(order)s has no line %(line)s.") % {"order": code, "line": line_number},
+            field="sales_order_line",
+        )
+    if line.item.code != _code_of(item):
+        raise InvalidInput(
+            _("Line %(line)s of sales order %(order)s is for %(line_item)s, not %(item)s.")
+            % {
+                "line": line_number,
+                "order": code,
+                "line_item": line.item.code,
+                "item": _code_of(item),
+            },
+            field="sales_order_line",
+        )
+    return code
+
+
+# --- planning production from open demand (MRP netting) ----------------------
+
+OPEN_PRODUCTION_STATUSES = (
+    ProductionOrder.Status.PLANNED,
+    ProductionOrder.Status.RELEASED,
+    ProductionOrder.Status.IN_PROGRESS,
+)
+# Orders whose materials are still in stock: their components are demand too.
+MATERIALS_NOT_ISSUED_STATUSES = (ProductionOrder.Status.PLANNED, ProductionOrder.Status.RELEASED)
+# The key of the PostgreSQL advisory lock that serialises planning runs.
+PLANNING_LOCK_KEY = 0x504C414E  # "PLAN"
+MAX_CODE_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    created: list[ProductionOrder]
+    shortages: list[netting.Shortage]  # bought items (raw materials) to order from suppliers
+
+
+def plan_production(*, actor, today: date | None = None) -> PlanResult:
+    """Create the production orders that open sales-order demand still needs.
+
+    Demand (open quantities of open sales-order lines) is netted per item, in
+    due-date order, against stock on hand in stock locations (not quarantine,
+    WIP or shipping) and open production (planned, released, in progress: the
+    quantity not yet made good). Each uncovered demand gets one order, due when
+    the demand is; a product's order carries the sales order and line it
+    serves. The shortfall is exploded through the item's active BOM:
+    semi-finished components are netted the same way and get their own orders,
+    ``MES_PLANNING_SUBASSEMBLY_LEAD_DAYS`` earlier per level (never before
+    ``today``); raw materials are bought, so their shortfalls are returned as
+    ``shortages``. Components of planned and released orders count as demand
+    too (their materials are not issued yet). Order codes are
+    ``PO-<item>-<yyyymmdd>``, with ``-2``, ``-3`` … when taken.
+
+    All in one transaction; two runs never overlap (see ``_serialise_planning_runs``),
+    and a second run finds the first one's orders as open production, so it
+    creates nothing twice.
+    """
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        _serialise_planning_runs()
+        components = _active_bom_lines()
+        open_orders = list(
+            ProductionOrder.objects.filter(status__in=OPEN_PRODUCTION_STATUSES).values_list(
+                "item__code", "status", "qty", "qty_good", "due_date"
+            )
+        )
+        demands = [
+            netting.Demand(line.item.code, line.open_qty, line.due_date, line.order.code, line.line)
+            for line in selectors.list_open_demand()
+        ]
+        demands += _components_of_open_orders(open_orders, components, today)
+        items = Item.objects.select_related("uom").in_bulk(
+            netting.reachable({demand.item for demand in demands}, components), field_name="code"
+        )
+        supply = _open_production_by_item(open_orders)
+        for code, qty in _usable_stock(list(items)).items():
+            supply[code] += qty
+        planned, shortages = netting.plan(
+            demands,
+            supply=supply,
+            components=components,
+            made=lambda code: items[code].kind != Item.Kind.RAW,
+            lead_days=settings.MES_PLANNING_SUBASSEMBLY_LEAD_DAYS,
+            earliest=today,
+            order_qty=lambda code, qty: _rounded_up(qty, items[code].uom.decimals),
+        )
+        created = [
+            _create_planned_order(order, items[order.item], actor=actor) for order in planned
+        ]
+        return PlanResult(created=created, shortages=shortages)
+
+
+def _serialise_planning_runs() -> None:
+    """Make a concurrent planning run wait until this one commits.
+
+    Two runs reading the same demand and supply at once would each create the
+    same orders. On PostgreSQL an advisory lock held until commit serialises
+    them without locking rows that others (the ERP, the shop floor) write. On
+    SQLite a second writer cannot start while the first holds the database's
+    write lock, so it fails with "database is locked" instead of duplicating.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PLANNING_LOCK_KEY])
+
+
+def _active_bom_lines() -> dict[str, list[BomLineEdge]]:
+    """Every active BOM's lines by parent item code, in one query."""
+    components: dict[str, list[BomLineEdge]] = defaultdict(list)
+    rows = BomLine.objects.filter(bom__is_active=True).order_by("parent_id", "line")
+    for parent, component, qty_per, uom in rows.values_list(
+        "parent__code", "component__code", "qty_per", "uom__code"
+    ):
+        components[parent].append(BomLineEdge(component, qty_per, uom))
+    return components
+
+
+def _open_production_by_item(open_orders: Iterable[tuple]) -> dict[str, Decimal]:
+    supply: dict[str, Decimal] = defaultdict(Decimal)
+    for item_code, _status, qty, qty_good, _due in open_orders:
+        supply[item_code] += max(qty - qty_good, Decimal(0))
+    return supply
+
+
+def _components_of_open_orders(
+    open_orders: Iterable[tuple], components: Mapping[str, Sequence[BomLineEdge]], today: date
+) -> list[netting.Demand]:
+    lead_days = settings.MES_PLANNING_SUBASSEMBLY_LEAD_DAYS
+    demands = []
+    for item_code, status, qty, qty_good, due_date in open_orders:
+        remaining = qty - qty_good
+        if status not in MATERIALS_NOT_ISSUED_STATUSES or remaining <= 0:
+            continue
+        component_due = max(due_date - timedelta(days=lead_days), today)
+        demands += [
+            netting.Demand(line.component, remaining * line.qty_per, component_due)
+            for line in components.get(item_code, ())
+        ]
+    return demands
+
+
+def _usable_stock(item_codes: Iterable[str]) -> dict[str, Decimal]:
+    """On hand per item in stock locations: quarantine, WIP and shipping stock is not free."""
+    on_hand: dict[str, Decimal] = defaultdict(Decimal)
+    balances = inventory_selectors.list_stock(
+        item__code__in=item_codes, location__kind=Location.Kind.STOCK
+    )
+    for balance in balances:
+        on_hand[balance.item.code] += balance.qty
+    return on_hand
+
+
+def _rounded_up(qty: Decimal, places: int) -> Decimal:
+    return qty.quantize(Decimal(1).scaleb(-places), rounding=ROUND_CEILING)
+
+
+def _create_planned_order(order: netting.PlannedOrder, item: Item, *, actor) -> ProductionOrder:
+    """Create the order under the first free code ``PO-<item>-<yyyymmdd>[-n]``."""
+    base = f"PO-{item.code}-{order.due_date:%Y%m%d}"
+    counter = 1
+    while True:
+        suffix = f"-{counter}" if counter > 1 else ""
+        code = base[: MAX_CODE_LENGTH - len(suffix)] + suffix
+        counter += 1
+        if ProductionOrder.objects.filter(code=code).exists():
+            continue
+        try:
+            with transaction.atomic():
+                return execution.create_production_order(
+                    actor=actor,
+                    code=code,
+                    item=item,
+                    qty=order.qty,
+                    due_date=order.due_date,
+                    sales_order_code=order.sales_order,
+                    sales_order_line=order.sales_order_line,
+                )
+        except AlreadyExists:
+            continue  # the ERP took this code since we looked

@@ -3,6 +3,8 @@ from rest_framework import serializers
 from inventory.models import Item
 from mes.api.viewsets import CodeField, CodeRef
 from orders.models import Customer, SalesOrder, SalesOrderLine
+from production.api.execution import OrderOperationSerializer
+from production.models import ProductionOrder
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -34,3 +36,44 @@ class SalesOrderSerializer(serializers.ModelSerializer):
         model = SalesOrder
         fields = ("code", "customer", "status", "notes", "lines", "created_at", "updated_at")
         read_only_fields = ("status", "created_at", "updated_at")
+
+
+class ProductionOrderSerializer(serializers.ModelSerializer):
+    """A production order; status, made quantities and operations are read-only.
+
+    `sales_order` and `sales_order_line` point at the sales-order line the order
+    serves (optional); the line must be for the same item.
+    """
+
+    code = CodeField()
+    item = CodeRef(queryset=Item.objects.select_related("uom"))
+    sales_order = serializers.CharField(
+        source="sales_order_code", required=False, allow_blank=True, max_length=64
+    )
+    sales_order_line = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    operations = OrderOperationSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ProductionOrder
+        fields = (
+            "code",
+            "item",
+            "qty",
+            "due_date",
+            "priority",
+            "sales_order",
+            "sales_order_line",
+            "status",
+            "qty_good",
+            "qty_scrap",
+            "operations",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = ("status", "qty_good", "qty_scrap", "created_at", "updated_at")
+
+    def validate(self, attrs):
+        # The services take the API's name for the reference.
+        if "sales_order_code" in attrs:
+            attrs["sales_order"] = attrs.pop("sales_order_code")
+        return attrs

@@ -7,8 +7,10 @@ from mes.api.filters import UpdatedAfterFilterSet
 from mes.api.viewsets import CodeResourceViewSet
 from orders import selectors, services
 from orders.models import Customer, SalesOrder
+from production.execution import selectors as execution_selectors
+from production.models import ProductionOrder
 
-from .serializers import CustomerSerializer, SalesOrderSerializer
+from .serializers import CustomerSerializer, ProductionOrderSerializer, SalesOrderSerializer
 
 
 class CustomerFilter(UpdatedAfterFilterSet):
@@ -64,3 +66,32 @@ class SalesOrderViewSet(CodeResourceViewSet):
     def cancel(self, request, code=None):
         order = services.cancel_sales_order(self.get_object(), actor=self.actor)
         return self._respond(order, status.HTTP_200_OK)
+
+
+class ProductionOrderFilter(UpdatedAfterFilterSet):
+    item = django_filters.CharFilter(field_name="item__code")
+    sales_order = django_filters.CharFilter(field_name="sales_order_code")
+
+    class Meta:
+        model = ProductionOrder
+        fields = ("status",)
+
+
+class ProductionOrderViewSet(CodeResourceViewSet):
+    """Production orders: POST creates a planned order, PUT replaces it while it is planned.
+
+    Status changes are the sub-resources (`release/`, `cancel/`, operations' `start/` …).
+    """
+
+    serializer_class = ProductionOrderSerializer
+    filterset_class = ProductionOrderFilter
+    http_method_names = ["get", "post", "put", "head", "options"]
+    create_service = services.create_production_order
+    upsert_service = services.upsert_production_order
+
+    def get_queryset(self):
+        return execution_selectors.list_production_orders().order_by(*self.ordering)
+
+    def _respond(self, obj, status_code):
+        # Render what the database now holds, operations included.
+        return super()._respond(self.get_queryset().get(pk=obj.pk), status_code)
