@@ -120,14 +120,28 @@ ITEMS = [
     ),
     ItemData("RM-GREASE-SI", "실리콘 그리스 (Silicone grease)", RAW, "KG", "lot"),
     # semi-finished
-    ItemData("SF-BRKT-UPR", "상부 브래킷 프레스품 (Upper bracket, stamped)", COMPONENT, "EA"),
-    ItemData("SF-BRKT-LWR", "하부 브래킷 프레스품 (Lower bracket, stamped)", COMPONENT, "EA"),
-    ItemData("SF-BRKT-WELD", "마운팅 브래킷 용접품 (Mounting bracket, welded)", COMPONENT, "EA"),
     ItemData(
-        "SF-ARM-PNL-UPR", "로어 암 상판 프레스품 (Lower arm upper panel, stamped)", COMPONENT, "EA"
+        "SF-BRKT-UPR", "상부 브래킷 프레스품 (Upper bracket, stamped)", COMPONENT, "EA", "lot"
     ),
     ItemData(
-        "SF-ARM-PNL-LWR", "로어 암 하판 프레스품 (Lower arm lower panel, stamped)", COMPONENT, "EA"
+        "SF-BRKT-LWR", "하부 브래킷 프레스품 (Lower bracket, stamped)", COMPONENT, "EA", "lot"
+    ),
+    ItemData(
+        "SF-BRKT-WELD", "마운팅 브래킷 용접품 (Mounting bracket, welded)", COMPONENT, "EA", "lot"
+    ),
+    ItemData(
+        "SF-ARM-PNL-UPR",
+        "로어 암 상판 프레스품 (Lower arm upper panel, stamped)",
+        COMPONENT,
+        "EA",
+        "lot",
+    ),
+    ItemData(
+        "SF-ARM-PNL-LWR",
+        "로어 암 하판 프레스품 (Lower arm lower panel, stamped)",
+        COMPONENT,
+        "EA",
+        "lot",
     ),
     ItemData("SF-ARM-WELD", "로어 암 용접품 (Lower control arm, welded)", COMPONENT, "EA", "lot"),
     ItemData(
@@ -434,6 +448,21 @@ class SalesOrderData:
     customer: str
     lines: tuple[tuple[str, int, int], ...]  # (item, quantity, due in days from the load)
 
+
+# Where stock is kept. Production issues from and receives into STOCK (the
+# MES_ISSUE_LOCATION / MES_RECEIPT_LOCATION defaults).
+LOCATIONS = [
+    ("STOCK", "자재·제품 창고 (Main store)", "stock"),
+    ("WIP-LINE", "공정 재공 (Line WIP)", "wip"),
+    ("QC-HOLD", "격리 구역 (Quarantine)", "quarantine"),
+    ("SHIP-DOCK", "출하장 (Shipping dock)", "shipping"),
+]
+OPENING_STOCK_LOCATION = "STOCK"
+# Opening stock of every raw material: enough for the open sales orders. Lot-tracked
+# materials arrive as two lots, so first-in-first-out consumption shows in the ledger.
+OPENING_LOTS = ("R2610-01", "R2611-01")
+OPENING_STOCK_KG = 40_000
+OPENING_STOCK_EA = 20_000
 
 SALES_ORDERS = [
     SalesOrderData("SO-DEMO-0001", "MOBIS", (("58180-P2000", 1200, 14), ("58230-P2000", 800, 21))),

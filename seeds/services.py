@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import models, transaction
 
 from inventory import services as inventory_services
-from inventory.models import Bom, Item, UnitOfMeasure
+from inventory.models import Bom, Item, Location, StockMove, UnitOfMeasure
 from mes.services import create_person
 from orders import services as order_services
 from orders.models import Customer, SalesOrder
@@ -62,6 +62,7 @@ class _Loader:
         self.load_boms(items)
         self.load_routings(items)
         self.load_reasons()
+        self.load_stock(items)
         self.load_calendar(site)
         customers = self.load_customers()
         self.load_sales_orders(customers, items)
@@ -153,6 +154,34 @@ class _Loader:
                 ],
             )
             self.created[Routing._meta.verbose_name_plural] += 1
+
+    def load_stock(self, items: dict[str, Item]) -> None:
+        locations = {
+            code: self.ensure(
+                Location, inventory_services.upsert_location, code, name=name, kind=kind
+            )
+            for code, name, kind in demo.LOCATIONS
+        }
+        store = locations[demo.OPENING_STOCK_LOCATION]
+        for data in demo.ITEMS:
+            if data.kind != demo.RAW:
+                continue
+            total = demo.OPENING_STOCK_KG if data.uom == "KG" else demo.OPENING_STOCK_EA
+            lots = demo.OPENING_LOTS if data.tracking == "lot" else (None,)
+            for lot in lots:
+                client_ref = f"demo-opening-stock:{data.code}:{lot or '-'}"
+                if StockMove.objects.filter(client_ref=client_ref).exists():
+                    continue
+                inventory_services.receive_stock(
+                    actor=self.actor,
+                    item=items[data.code],
+                    qty=Decimal(total) / len(lots),
+                    location=store,
+                    lot_code=lot,
+                    reference="demo opening stock",
+                    client_ref=client_ref,
+                )
+                self.created[StockMove._meta.verbose_name_plural] += 1
 
     def load_reasons(self) -> None:
         for reason in demo.REASONS:
