@@ -6,6 +6,7 @@ eagerly in-process. Setting DATABASE_URL and REDIS_URL gives the full mode.
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -179,6 +180,12 @@ SPECTACULAR_SETTINGS = {
         }
     },
     "SECURITY": [{"TokenAuth": []}],
+    # Several resources have a `status`; each set of choices gets its own named enum.
+    "ENUM_NAME_OVERRIDES": {
+        "SalesOrderStatusEnum": "orders.models.SalesOrder.Status",
+        "ProductionOrderStatusEnum": "production.models.ProductionOrder.Status",
+        "OperationStatusEnum": "production.models.Operation.Status",
+    },
 }
 
 # Celery: without REDIS_URL, tasks run eagerly in-process (embedded mode).
@@ -202,6 +209,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mes.tasks.purge_stale_uploads_task",
         "schedule": timedelta(hours=6),
     },
+    "reconcile-stock-balances": {
+        "task": "inventory.tasks.reconcile_stock_task",
+        "schedule": timedelta(days=1),
+    },
 }
 
 CACHES = {
@@ -221,6 +232,18 @@ IDEMPOTENCY_STALE_AFTER = timedelta(seconds=int(os.environ.get("IDEMPOTENCY_STAL
 
 # Operator PIN sign-in: lock the badge after this many wrong PINs in a row.
 OPERATOR_PIN_MAX_FAILURES = 5
+
+# Demand netting (orders.services.plan_production): a sub-assembly's order is due
+# this many days before the order that consumes it, one step per BOM level.
+MES_PLANNING_SUBASSEMBLY_LEAD_DAYS = int(os.environ.get("MES_PLANNING_SUBASSEMBLY_LEAD_DAYS", "2"))
+
+# Production orders: the location codes their components are issued from and
+# their finished goods received into (fixed on each order at release), and how
+# many percent more than the previous operation passed on (the first operation:
+# than the order quantity) a report may still count as good.
+MES_ISSUE_LOCATION = os.environ.get("MES_ISSUE_LOCATION", "STOCK")
+MES_RECEIPT_LOCATION = os.environ.get("MES_RECEIPT_LOCATION", "STOCK")
+MES_REPORT_TOLERANCE_PCT = Decimal(os.environ.get("MES_REPORT_TOLERANCE_PCT", "0"))
 
 if PRODUCTION:
     # Behind a TLS-terminating proxy (see docs/deployment.md).
