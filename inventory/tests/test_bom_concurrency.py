@@ -1,40 +1,17 @@
 """Real concurrent set_bom calls on PostgreSQL: the locks, not luck, keep one BOM active."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from inventory import services
 from inventory.models import Bom
 from mes.errors import BomCycle
+from mes.testing import run_together
 
 from .factories import ItemFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_together(calls):
-    """Start every call at once, each in its own thread and database connection."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except Exception as exc:  # the outcome is asserted by the test
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
 
 
 def test_concurrent_set_bom_for_one_item_leaves_one_active_and_distinct_versions():

@@ -1,17 +1,16 @@
 """`Idempotency-Key` on POST, as API-CONTRACT.md "Conventions" says, on /api/v1/customers/."""
 
 import json
-import threading
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from mes.api.idempotency import REPLAYED_HEADER, request_fingerprint
 from mes.models import AuditEntry, IdempotencyRecord
+from mes.testing import run_together
 from orders.models import Customer
 
 from .factories import CustomerFactory, IdempotencyRecordFactory
@@ -245,28 +244,6 @@ class TestInFlightAndExpiry:
         assert Customer.objects.count() == 1
 
 
-def _run_at_once(count: int, request) -> list:
-    """`request()` in `count` threads released together; each closes its DB connection."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def work(index: int):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = request()
-        except Exception as exc:  # reported by the assertions below
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_posts_with_the_same_key_create_exactly_once(erp):
@@ -277,9 +254,9 @@ def test_concurrent_posts_with_the_same_key_create_exactly_once(erp):
         client.credentials(**credentials)
         return post(client)
 
-    responses = _run_at_once(8, send)
+    responses = run_together([send] * 8)
 
-    assert all(not isinstance(r, Exception) for r in responses), responses
+    assert not any(isinstance(r, BaseException) for r in responses), responses
     assert Customer.objects.count() == 1
     assert AuditEntry.objects.filter(model="orders.customer").count() == 1
     for response in responses:
@@ -302,9 +279,9 @@ def test_concurrent_puts_of_a_new_code_create_one_row_and_update_it(erp):
         client.credentials(**credentials)
         return client.put(URL + "NEW/", {"name": "Same"}, format="json")
 
-    responses = _run_at_once(8, send)
+    responses = run_together([send] * 8)
 
-    assert all(not isinstance(r, Exception) for r in responses), responses
+    assert not any(isinstance(r, BaseException) for r in responses), responses
     assert sorted(r.status_code for r in responses) == [200] * 7 + [201]
     assert list(Customer.objects.values_list("code", "name")) == [("NEW", "Same")]
     assert AuditEntry.objects.filter(model="orders.customer", action="create").count() == 1

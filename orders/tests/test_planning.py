@@ -1,16 +1,15 @@
 """plan_production: open sales-order demand netted against stock and open production."""
 
-import threading
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from inventory import services as inventory_services
 from inventory.models import Item, Location
 from mes.models import AuditEntry
+from mes.testing import run_together
 from orders.services import plan_production
 from production.execution import services as execution
 from production.models import ProductionOrder
@@ -242,24 +241,11 @@ def test_command_plans_and_reports(store, pump, capsys):
 def test_concurrent_runs_create_each_order_once(pump):
     inventory_services.create_location(actor=None, code="STOCK", name="Stock")
     SalesOrderFactory(code="SO-1", lines=[line(1, item=pump, qty="10", due_date=DEC_10)])
-    barrier = threading.Barrier(2)
-    outcomes: list = [None, None]
 
-    def run(index):
-        try:
-            barrier.wait()
-            outcomes[index] = plan_production(actor=None, today=TODAY)
-        except Exception as exc:  # asserted below
-            outcomes[index] = exc
-        finally:
-            connection.close()
+    def plan():
+        return plan_production(actor=None, today=TODAY)
 
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-
+    outcomes = run_together([plan] * 2)
     created = sorted(len(outcome.created) for outcome in outcomes)
     assert created == [0, 3], outcomes
     assert [row[1] for row in orders_made()] == ["HOUSING", "PUMP", "ROTOR"]

@@ -1,12 +1,12 @@
-import threading
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from mes.errors import AlreadyExists, InvalidInput, InvalidTransition
 from mes.models import AuditEntry
+from mes.testing import run_together
 from orders import selectors, services
 from orders.models import SalesOrder, SalesOrderLine
 
@@ -182,25 +182,15 @@ def test_database_refuses_a_line_number_twice():
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_creates_of_one_code_make_one_order():
     customer, item = CustomerFactory(), ItemFactory()
-    barrier = threading.Barrier(2)
-    outcomes = []
 
     def create():
-        try:
-            barrier.wait()
-            services.create_sales_order(
-                actor=None, code="SO-RACE", customer=customer, lines=[line(1, item=item)]
-            )
-            outcomes.append("created")
-        except AlreadyExists:
-            outcomes.append("exists")
-        finally:
-            connection.close()
+        return services.create_sales_order(
+            actor=None, code="SO-RACE", customer=customer, lines=[line(1, item=item)]
+        )
 
-    threads = [threading.Thread(target=create) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["created", "exists"]
+    outcomes = run_together([create] * 2)
+    assert sorted(type(o).__name__ for o in outcomes) == [
+        AlreadyExists.__name__,
+        SalesOrder.__name__,
+    ], outcomes
     assert SalesOrderLine.objects.filter(order__code="SO-RACE").count() == 1

@@ -1,15 +1,14 @@
 """Real races on PostgreSQL: concurrent reports respect the bound, a machine runs one operation."""
 
-import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connection
 
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from inventory.models import Item
 from mes.errors import DomainError, MachineBusy, QuantityExceeded
+from mes.testing import run_together
 from production.execution import services
 from production.models import Operation, OperationEvent
 
@@ -25,26 +24,16 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def race(calls: list[Callable[[], object]]) -> list[str]:
-    """Run the calls at once, each in its own thread and connection; their outcomes."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[str] = []
+    """Run the calls at once; "ok" or the domain error code for each, any other error raised."""
+    return [outcome_code(outcome) for outcome in run_together(calls)]
 
-    def run(call):
-        try:
-            barrier.wait()
-            call()
-            outcomes.append("ok")
-        except DomainError as exc:
-            outcomes.append(exc.code)
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
+def outcome_code(outcome: object) -> str:
+    if isinstance(outcome, DomainError):
+        return outcome.code
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return "ok"
 
 
 def test_eight_reports_of_one_on_an_order_of_five():

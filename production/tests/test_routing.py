@@ -1,11 +1,11 @@
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from mes.errors import InvalidInput
 from mes.models import AuditEntry
+from mes.testing import run_together
 from production import selectors, services
 from production.models import Routing, RoutingOperation
 
@@ -257,25 +257,13 @@ def test_the_database_checks_operation_values(item, values):
 def test_concurrent_replacements_make_consecutive_versions():
     press = WorkCenterFactory(code="WC-PRESS")
     item = ItemFactory(code="BRACKET")
-    errors = []
 
-    def replace(cycle_time: str):
-        try:
-            operations = [
-                {"seq": 10, "name": "P", "work_center": press, "cycle_time_s": cycle_time}
-            ]
-            services.set_routing(item, actor=None, operations=operations)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+    def replace_with(cycle_time: str):
+        operations = [{"seq": 10, "name": "P", "work_center": press, "cycle_time_s": cycle_time}]
+        return lambda: services.set_routing(item, actor=None, operations=operations)
 
-    threads = [threading.Thread(target=replace, args=(str(n),)) for n in (1, 2, 3, 4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    outcomes = run_together([replace_with(str(n)) for n in (1, 2, 3, 4)])
+    assert all(isinstance(o, Routing) for o in outcomes), outcomes
     versions = list(Routing.objects.filter(item=item).order_by("version"))
     assert [r.version for r in versions] == [1, 2, 3, 4]
     assert [r.is_active for r in versions] == [False, False, False, True]
