@@ -301,6 +301,8 @@ class StockMove(models.Model):
         indexes = [
             models.Index(fields=["item", "lot", "location"]),
             models.Index(fields=["lot", "created_at"]),
+            # Production finds an operation's moves by reference (genealogy).
+            models.Index(fields=["reference", "reason"]),
         ]
         constraints = [
             models.CheckConstraint(condition=~models.Q(qty=0), name="stockmove_qty_not_zero"),

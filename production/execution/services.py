@@ -739,14 +739,24 @@ def _link_genealogy(order: ProductionOrder) -> None:
         .values("lot_id")
         .annotate(used=Sum("qty"))
     )
-    for row in consumed:
-        for produced_lot in produced:
-            LotGenealogy.objects.update_or_create(
+    # One statement whatever the number of lots: insert new edges, refresh the totals.
+    LotGenealogy.objects.bulk_create(
+        [
+            LotGenealogy(
                 produced_lot_id=produced_lot,
                 consumed_lot_id=row["lot_id"],
                 operation=first,
-                defaults={"qty": -row["used"], "order": order, "machine": first.machine},
+                order=order,
+                machine=first.machine,
+                qty=-row["used"],
             )
+            for row in consumed
+            for produced_lot in produced
+        ],
+        update_conflicts=True,
+        unique_fields=["produced_lot", "consumed_lot", "operation"],
+        update_fields=["qty", "machine"],
+    )
 
 
 # --- labour -------------------------------------------------------------------------
