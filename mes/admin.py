@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
@@ -49,8 +50,9 @@ class ServiceModelAdmin(admin.ModelAdmin):
         type(self).delete_service(obj, actor=request.user)
 
     def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            type(self).delete_service(obj, actor=request.user)
+        with transaction.atomic():  # all or nothing: one refusal keeps every row
+            for obj in queryset:
+                type(self).delete_service(obj, actor=request.user)
 
     def _refuse_on_domain_error(self, view, request, *args, **kwargs):
         try:

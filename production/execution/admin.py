@@ -81,6 +81,7 @@ class ProductionOrderAdmin(ServiceModelAdmin):
     actions = ("release", "cancel", "close")
     create_service = staticmethod(services.create_production_order)
     update_service = staticmethod(services.update_production_order)
+    delete_service = staticmethod(services.delete_production_order)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

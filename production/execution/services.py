@@ -47,7 +47,7 @@ from mes.errors import (
     QuantityExceeded,
 )
 from mes.models import QTY_DECIMAL_PLACES
-from mes.services import create_record, update_record
+from mes.services import create_record, delete_record, update_record
 
 from ..models import (
     LabourRecord,
@@ -302,6 +302,18 @@ def _shortages(order: ProductionOrder) -> list[Shortage]:
         if available < required:
             shortages.append(Shortage(item=line.component, required=required, available=available))
     return shortages
+
+
+def delete_production_order(order: ProductionOrder, *, actor) -> None:
+    """Delete a planned order; one that was released has history: cancel it instead."""
+    with transaction.atomic():
+        order = _lock_order(order)
+        if order.status != OrderStatus.PLANNED:
+            raise InvalidTransition(
+                _("Order %(code)s is %(status)s: only a planned order can be deleted; cancel it.")
+                % {"code": order.code, "status": order.get_status_display()}
+            )
+        delete_record(order, actor=actor)
 
 
 def cancel_production_order(order: ProductionOrder, *, actor) -> ProductionOrder:

@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 
+from mes.errors import InvalidTransition
 from mes.models import AuditEntry
 from production.execution import services
 from production.models import ProductionOrder
@@ -104,3 +105,33 @@ def test_history_is_read_only(manager):
         assert browser.get(f"/admin/production/{path}/add/").status_code == 403
     page = browser.get(f"{CHANGELIST}{order.pk}/change/")
     assert page.status_code == 200 and b'name="qty"' not in page.content  # released: read-only
+
+
+def test_only_planned_orders_can_be_deleted(manager):
+    planned = ProductionOrderFactory(code="PO-PLANNED")
+    running = released_order(code="PO-RELEASED", steps=1)
+    operation = operations_of(running)[0]
+    services.start_operation(operation, actor=None)
+    events_before = operation.events.count()
+    browser = browser_for(manager)
+
+    # A released order's operations and history would go with it: refused, nothing deleted.
+    refused = browser.post(
+        CHANGELIST,
+        {"action": "delete_selected", "post": "yes", "_selected_action": [planned.pk, running.pk]},
+    )
+    assert refused.status_code == 403
+    assert ProductionOrder.objects.filter(code__in=["PO-PLANNED", "PO-RELEASED"]).count() == 2
+    assert operation.events.count() == events_before
+    with pytest.raises(InvalidTransition):
+        services.delete_production_order(running, actor=manager)
+    assert ProductionOrder.objects.filter(code="PO-RELEASED").exists()
+
+    deleted = browser.post(
+        CHANGELIST, {"action": "delete_selected", "post": "yes", "_selected_action": [planned.pk]}
+    )
+    assert deleted.status_code == 302
+    assert not ProductionOrder.objects.filter(code="PO-PLANNED").exists()
+    assert AuditEntry.objects.filter(
+        model="production.productionorder", object_id=str(planned.pk), action="delete"
+    ).exists()
