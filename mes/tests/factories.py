@@ -9,6 +9,9 @@ from orders.models import Customer
 
 
 class CustomerFactory(DjangoModelFactory):
+    # A row written directly, with no audit entry of its own: the audit tests count
+    # only what they do. (orders.tests.factories.CustomerFactory goes through the service.)
+
     class Meta:
         model = Customer
 

@@ -4,32 +4,17 @@ from datetime import date
 from decimal import Decimal
 
 import factory
-from factory.django import DjangoModelFactory
 
-from inventory.models import Item, UnitOfMeasure
+from inventory.models import Item
+from inventory.tests.factories import ItemFactory as InventoryItemFactory
 from orders import services
 from orders.models import Customer, SalesOrder
 
 
-class UnitOfMeasureFactory(DjangoModelFactory):
-    class Meta:
-        model = UnitOfMeasure
-        django_get_or_create = ("code",)
+class ItemFactory(InventoryItemFactory):
+    """What customers order: finished products."""
 
-    code = "EA"
-    name = "each"
-    decimals = 0
-
-
-class ItemFactory(DjangoModelFactory):
-    class Meta:
-        model = Item
-        django_get_or_create = ("code",)
-
-    code = factory.Sequence(lambda n: f"ITEM-{n}")
-    name = factory.LazyAttribute(lambda o: f"Item {o.code}")
     kind = Item.Kind.PRODUCT
-    uom = factory.SubFactory(UnitOfMeasureFactory)
 
 
 class CustomerFactory(factory.Factory):

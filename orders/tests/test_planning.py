@@ -8,13 +8,14 @@ from django.core.management import call_command
 
 from inventory import services as inventory_services
 from inventory.models import Item, Location
+from inventory.tests.factories import UnitOfMeasureFactory
 from mes.models import AuditEntry
 from mes.testing import run_together
 from orders.services import plan_production
 from production.execution import services as execution
 from production.models import ProductionOrder
 
-from .factories import ItemFactory, SalesOrderFactory, UnitOfMeasureFactory, line
+from .factories import ItemFactory, SalesOrderFactory, line
 
 TODAY = date(2026, 11, 20)
 DEC_1, DEC_10 = date(2026, 12, 1), date(2026, 12, 10)

@@ -4,10 +4,11 @@ import pytest
 from django.db import connection, reset_queries
 from django.test.utils import CaptureQueriesContext
 
+from inventory.tests.factories import UnitOfMeasureFactory
 from mes.models import AuditEntry
 from orders.models import SalesOrder, SalesOrderLine
 
-from .factories import CustomerFactory, ItemFactory, UnitOfMeasureFactory
+from .factories import CustomerFactory, ItemFactory
 
 pytestmark = pytest.mark.django_db
 

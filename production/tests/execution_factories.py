@@ -7,7 +7,8 @@ import factory
 from factory.django import DjangoModelFactory
 
 from inventory import services as inventory_services
-from inventory.models import Item, Location
+from inventory.models import Item
+from inventory.tests.factories import LocationFactory as InventoryLocationFactory
 from production import services as production_services
 from production.execution import services
 from production.models import Operation, ProductionOrder, ReasonCode, Routing, WorkCenter
@@ -30,14 +31,10 @@ __all__ = [
 ]
 
 
-class LocationFactory(DjangoModelFactory):
-    class Meta:
-        model = Location
-        django_get_or_create = ("code",)
+class LocationFactory(InventoryLocationFactory):
+    """The store production orders issue from and receive into (MES_*_LOCATION)."""
 
     code = "STOCK"
-    name = factory.LazyAttribute(lambda location: f"Store {location.code}")
-    kind = Location.Kind.STOCK
 
 
 class ProductionOrderFactory(DjangoModelFactory):
