@@ -98,3 +98,23 @@ class MachineBusy(DomainError):
     code = "machine_busy"
     status = 409
     default_message = _("Another operation is running on this machine.")
+
+
+class LotOnHold(DomainError):
+    code = "lot_on_hold"
+    status = 409
+    default_message = _("The lot is on hold.")
+
+
+class InspectionRequired(DomainError):
+    code = "inspection_required"
+    status = 409
+    default_message = _("A required inspection has not been recorded yet.")
+
+
+class NotPermitted(DomainError):
+    """A decision the actor's role does not allow (e.g. releasing a held lot)."""
+
+    code = "not_permitted"
+    status = 403
+    default_message = _("Your role does not allow this.")

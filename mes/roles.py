@@ -82,6 +82,12 @@ MACHINE_ROLES = {Role.ERP, Role.GATEWAY, Role.READONLY}
 
 ACTIONS_BY_LETTER = {"r": ("view",), "w": ("add", "change"), "d": ("delete",)}
 
+# Permissions beyond the matrix: decisions that need a role, not just write access.
+SPECIAL_GRANTS: dict[str, list[tuple[str, str]]] = {
+    Role.PLANT_MANAGER: [("quality", "release_lothold")],
+    Role.QUALITY_INSPECTOR: [("quality", "release_lothold")],
+}
+
 
 def area_of(model: type[models.Model]) -> str:
     return getattr(model, "permission_area", "system")
@@ -98,7 +104,7 @@ def permissions_for(role: str) -> list[tuple[str, str]]:
         for letter in letters:
             for action in ACTIONS_BY_LETTER[letter]:
                 pairs.append((model._meta.app_label, f"{action}_{model._meta.model_name}"))
-    return pairs
+    return pairs + SPECIAL_GRANTS.get(role, [])
 
 
 def sync_roles() -> None:

@@ -1,0 +1,1 @@
+"""Distribution: allocation (reservations), pick lists and shipments, customer returns."""

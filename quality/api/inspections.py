@@ -1,0 +1,3 @@
+"""Inspection plans, inspections and SPC over the API."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Nonconformance reports and lot holds over the API."""
+
+urlpatterns: list = []

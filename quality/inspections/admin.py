@@ -1,0 +1,1 @@
+"""Admin of inspection plans, inspections, control charts and alarms."""

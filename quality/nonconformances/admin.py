@@ -1,0 +1,1 @@
+"""Admin of nonconformance reports and lot holds."""
