@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
@@ -685,7 +685,9 @@ def _named_takes(lots: list[tuple[Lot, Decimal]], qty: Decimal) -> list[tuple[Lo
     return takes
 
 
-def _fifo_takes(item: Item, location: Location, qty: Decimal) -> list[tuple[Lot, Decimal]]:
+def _fifo_takes(
+    item: Item, location: Location, qty: Decimal, skip_lot_ids: Collection[int] = ()
+) -> list[tuple[Lot, Decimal]]:
     """First in, first out over the item's lots at the location (oldest lot first).
 
     The balances are locked first, in the posting's order, so the lots chosen still
@@ -697,6 +699,7 @@ def _fifo_takes(item: Item, location: Location, qty: Decimal) -> list[tuple[Lot,
         StockBalance.objects.select_for_update(of=("self",))
         .select_related("lot", "location")
         .filter(item=item, location=location, lot__isnull=False)
+        .exclude(lot_id__in=list(skip_lot_ids))
         .order_by(*BALANCE_LOCK_ORDER)
     )
     balances.sort(key=lambda balance: (balance.lot.created_at, balance.lot_id))
@@ -736,6 +739,7 @@ def consume_stock(
     reason: str = StockMove.Reason.CONSUMPTION,
     reference: str = "",
     client_ref: str | None = None,
+    skip_lot_ids: Collection[int] = (),
 ) -> list[StockMove]:
     """Take ``qty`` (above 0) of ``item`` out of ``location``: one move per lot.
 
@@ -746,7 +750,8 @@ def consume_stock(
     InsufficientStock (409) with nothing written, except at a location that
     allows negative stock: there an untracked balance or a named lot may go
     below zero, and FIFO charges what the lots lack to the newest lot that has
-    a balance at the location (no such lot: still InsufficientStock).
+    a balance at the location (no such lot: still InsufficientStock). FIFO never
+    takes from ``skip_lot_ids`` (lots on hold).
     """
     qty = _quantity(qty, positive=True)
 
@@ -759,7 +764,7 @@ def consume_stock(
             elif lots is not None:
                 takes = _named_takes(lots, qty)
             else:
-                takes = _fifo_takes(item, location, qty)
+                takes = _fifo_takes(item, location, qty, skip_lot_ids)
             moves = [
                 {"item": item, "lot": lot, "location": location, "qty": -part, "reason": reason}
                 for lot, part in takes

@@ -48,6 +48,8 @@ from mes.errors import (
 )
 from mes.models import QTY_DECIMAL_PLACES
 from mes.services import create_record, delete_record, update_record
+from quality.holds.selectors import held_lot_ids_of_item
+from quality.holds.services import refuse_held_lots
 
 from ..models import (
     LabourRecord,
@@ -679,6 +681,7 @@ def _consume_components(
                 _("The quantity must be more than zero."), field=f"consumed_lots.{index}.qty"
             )
         named_lots[item.pk].append((lot, qty))
+    refuse_held_lots(lot for entries in named_lots.values() for lot, _qty in entries)
     for line in lines:
         lots = named_lots.get(line.component_id)
         qty = sum((q for _lot, q in lots), Decimal(0)) if lots else _rounded(line.qty_per * units)
@@ -692,6 +695,7 @@ def _consume_components(
             lots=lots,
             reason=StockMove.Reason.CONSUMPTION,
             reference=_reference(operation),
+            skip_lot_ids=() if lots else held_lot_ids_of_item(line.component_id),
         )
 
 

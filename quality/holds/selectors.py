@@ -33,3 +33,12 @@ def held_lot_ids(lot_ids: Iterable[int]) -> set[int]:
 
 def is_on_hold(lot_id: int) -> bool:
     return bool(held_lot_ids([lot_id]))
+
+
+def held_lot_ids_of_item(item_id: int) -> set[int]:
+    """The item's lots that are on hold (one query): what FIFO picking must skip."""
+    return set(
+        LotHold.objects.filter(lot__item_id=item_id, released_at__isnull=True).values_list(
+            "lot_id", flat=True
+        )
+    )
