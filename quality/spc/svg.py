@@ -1,0 +1,252 @@
+"""Control charts and Pareto charts as standalone SVG: no script, no external resource.
+
+The drawing scales with its container (viewBox, width 100%), uses strokes and text
+large enough for a tablet at arm's length, and a font stack that has Korean glyphs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from xml.sax.saxutils import escape
+
+from .charts import Chart, ChartLine
+from .rules import Violation
+
+FONT = "'Noto Sans CJK KR','Noto Sans KR','Malgun Gothic',sans-serif"
+POINT, VIOLATION, LIMIT, CENTRE, SPEC = "#1f5fa8", "#c62828", "#c62828", "#2e7d32", "#ef6c00"
+DEFAULT_TEXTS = {
+    "centre": "CL",
+    "ucl": "UCL",
+    "lcl": "LCL",
+    "lsl": "LSL",
+    "usl": "USL",
+    "no_data": "No data",
+    "cumulative": "cumulative %",
+}
+
+
+def _number(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def _open(width: int, height: int, title: str) -> list[str]:
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-label="{escape(title, {chr(34): "&quot;"})}" '
+        f'style="max-width:{width}px;font-family:{FONT}">',
+        f"<title>{escape(title)}</title>",
+        f'<rect width="{width}" height="{height}" fill="#fff"/>',
+        f'<text x="{width / 2}" y="24" text-anchor="middle" font-size="18" '
+        f'font-weight="bold">{escape(title)}</text>',
+    ]
+
+
+class _Panel:
+    """One plotting area: maps point index and value to pixels."""
+
+    def __init__(self, top: float, height: float, width: float, points: int, low, high):
+        self.left, self.right = 80.0, width - 90.0
+        self.top, self.bottom = top, top + height
+        self.points = max(points, 1)
+        span = (high - low) or (abs(high) or 1.0) * 0.1
+        self.low, self.high = low - span * 0.08, high + span * 0.08
+
+    def x(self, index: float) -> float:
+        if self.points == 1:
+            return (self.left + self.right) / 2
+        return self.left + (self.right - self.left) * index / (self.points - 1)
+
+    def y(self, value: float) -> float:
+        share = (value - self.low) / (self.high - self.low)
+        return self.bottom - (self.bottom - self.top) * share
+
+
+def _limit_path(panel: _Panel, values: Sequence[float | None]) -> str:
+    """A step line through per-point limits (a straight line when they are constant)."""
+    parts, last = [], None
+    for i, value in enumerate(values):
+        if value is None:
+            last = None
+            continue
+        x0, x1 = panel.x(max(i - 0.5, 0)), panel.x(min(i + 0.5, panel.points - 1))
+        y = panel.y(value)
+        parts.append(f"{'L' if last is not None else 'M'}{x0:.1f},{y:.1f} L{x1:.1f},{y:.1f}")
+        last = value
+    return " ".join(parts)
+
+
+def _line_svg(
+    panel: _Panel,
+    line: ChartLine,
+    violations: Sequence[Violation],
+    chart: str,
+    texts: Mapping[str, str],
+    specs: Sequence[tuple[str, float]],
+    rule_names: Mapping[int, str],
+) -> list[str]:
+    out = [
+        f'<rect x="{panel.left}" y="{panel.top}" width="{panel.right - panel.left}" '
+        f'height="{panel.bottom - panel.top}" fill="none" stroke="#999"/>',
+        f'<text x="{panel.left - 10}" y="{panel.top + 16}" text-anchor="end" '
+        f'font-size="16" font-weight="bold">{escape(line.name.upper())}</text>',
+    ]
+    guides = [
+        ("ucl", line.ucl, LIMIT, "6 4"),
+        ("lcl", line.lcl, LIMIT, "6 4"),
+        ("centre", [line.centre] * len(line.values), CENTRE, ""),
+    ]
+    for key, values, colour, dash in guides:
+        path = _limit_path(panel, values)
+        if not path:
+            continue
+        dashes = f' stroke-dasharray="{dash}"' if dash else ""
+        out.append(f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="2"{dashes}/>')
+        last = next((v for v in reversed(values) if v is not None), None)
+        out.append(
+            f'<text x="{panel.right + 6}" y="{panel.y(last) + 5:.1f}" font-size="14" '
+            f'fill="{colour}">{escape(texts[key])} {_number(last)}</text>'
+        )
+    for key, value in specs:
+        y = panel.y(value)
+        out.append(
+            f'<line x1="{panel.left}" x2="{panel.right}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'stroke="{SPEC}" stroke-width="2" stroke-dasharray="2 4"/>'
+            f'<text x="{panel.right + 6}" y="{y + 5:.1f}" font-size="14" fill="{SPEC}">'
+            f"{escape(texts[key])} {_number(value)}</text>"
+        )
+    points = [(i, v) for i, v in enumerate(line.values) if v is not None]
+    if points:
+        path = " ".join(
+            f"{'M' if n == 0 else 'L'}{panel.x(i):.1f},{panel.y(v):.1f}"
+            for n, (i, v) in enumerate(points)
+        )
+        out.append(f'<path d="{path}" fill="none" stroke="{POINT}" stroke-width="2"/>')
+    broken: dict[int, list[int]] = {}
+    for violation in violations:
+        if violation.chart == chart:
+            broken.setdefault(violation.index, []).append(violation.rule)
+    radius = 4 if len(points) < 200 else 2
+    for i, v in points:
+        if i in broken:
+            names = "; ".join(rule_names.get(rule, str(rule)) for rule in broken[i])
+            out.append(
+                f'<circle class="violation" cx="{panel.x(i):.1f}" cy="{panel.y(v):.1f}" '
+                f'r="{radius + 3}" fill="{VIOLATION}"><title>{escape(names)}</title></circle>'
+            )
+        else:
+            out.append(
+                f'<circle cx="{panel.x(i):.1f}" cy="{panel.y(v):.1f}" r="{radius}" fill="{POINT}"/>'
+            )
+    for value in (panel.low, (panel.low + panel.high) / 2, panel.high):
+        out.append(
+            f'<text x="{panel.left - 8}" y="{panel.y(value) + 5:.1f}" text-anchor="end" '
+            f'font-size="14" fill="#555">{_number(value)}</text>'
+        )
+    return out
+
+
+def _range_of(line: ChartLine, extra: Sequence[float]) -> tuple[float, float]:
+    values = [v for v in [*line.values, *line.lcl, *line.ucl, line.centre, *extra] if v is not None]
+    return min(values), max(values)
+
+
+def control_chart_svg(
+    chart: Chart,
+    *,
+    title: str,
+    labels: Sequence[str] = (),
+    lsl: float | None = None,
+    usl: float | None = None,
+    texts: Mapping[str, str] | None = None,
+    rule_names: Mapping[int, str] | None = None,
+    width: int = 900,
+    height: int = 420,
+) -> str:
+    """The chart's primary line on top, its R/S/MR line below; violations in red with
+    a tooltip naming the rule (``rule_names``: number → translated description)."""
+    words = {**DEFAULT_TEXTS, **(texts or {})}
+    names = rule_names or {}
+    out = _open(width, height, title)
+    points = len(chart.primary.values)
+    if not points:
+        out.append(
+            f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" font-size="18">'
+            f"{escape(words['no_data'])}</text></svg>"
+        )
+        return "".join(out)
+    specs = [(key, value) for key, value in (("lsl", lsl), ("usl", usl)) if value is not None]
+    has_secondary = chart.secondary is not None
+    main_height = (height - 90) * (0.62 if has_secondary else 1.0)
+    low, high = _range_of(chart.primary, [value for _key, value in specs])
+    panel = _Panel(40, main_height, width, points, low, high)
+    out += _line_svg(panel, chart.primary, chart.violations, "primary", words, specs, names)
+    if has_secondary:
+        low, high = _range_of(chart.secondary, [])
+        lower = _Panel(
+            40 + main_height + 25, (height - 90) - main_height - 25, width, points, low, high
+        )
+        out += _line_svg(lower, chart.secondary, chart.violations, "secondary", words, [], names)
+    step = max(1, points // 10)
+    for i in range(0, points, step):
+        label = labels[i] if i < len(labels) else str(i + 1)
+        out.append(
+            f'<text x="{panel.x(i):.1f}" y="{height - 20}" text-anchor="middle" '
+            f'font-size="14" fill="#555">{escape(label)}</text>'
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def pareto_svg(
+    bars: Sequence[tuple[str, float]],
+    *,
+    title: str,
+    texts: Mapping[str, str] | None = None,
+    width: int = 900,
+    height: int = 420,
+) -> str:
+    """Bars largest first with the cumulative percentage as a line on a right-hand axis."""
+    words = {**DEFAULT_TEXTS, **(texts or {})}
+    out = _open(width, height, title)
+    ordered = sorted(((label, value) for label, value in bars if value > 0), key=lambda b: -b[1])
+    total = sum(value for _label, value in ordered)
+    if not ordered:
+        out.append(
+            f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" font-size="18">'
+            f"{escape(words['no_data'])}</text></svg>"
+        )
+        return "".join(out)
+    left, right, top, bottom = 80.0, width - 70.0, 50.0, height - 80.0
+    slot = (right - left) / len(ordered)
+    peak = ordered[0][1]
+    cumulative, line = 0.0, []
+    for i, (label, value) in enumerate(ordered):
+        x = left + slot * i
+        bar_height = (bottom - top) * value / peak
+        out.append(
+            f'<rect class="bar" x="{x + slot * 0.15:.1f}" y="{bottom - bar_height:.1f}" '
+            f'width="{slot * 0.7:.1f}" height="{bar_height:.1f}" fill="{POINT}">'
+            f"<title>{escape(label)}: {_number(value)}</title></rect>"
+            f'<text x="{x + slot / 2:.1f}" y="{bottom - bar_height - 6:.1f}" '
+            f'text-anchor="middle" font-size="14">{_number(value)}</text>'
+            f'<text x="{x + slot / 2:.1f}" y="{bottom + 22}" text-anchor="middle" '
+            f'font-size="14">{escape(label[:18])}</text>'
+        )
+        cumulative += value
+        line.append((x + slot / 2, bottom - (bottom - top) * cumulative / total))
+    path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(line))
+    out.append(f'<path d="{path}" fill="none" stroke="{VIOLATION}" stroke-width="2"/>')
+    for x, y in line:
+        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{VIOLATION}"/>')
+    for share in (0, 50, 100):
+        y = bottom - (bottom - top) * share / 100
+        out.append(
+            f'<text x="{right + 8}" y="{y + 5:.1f}" font-size="14" fill="{VIOLATION}">'
+            f"{share}%</text>"
+        )
+    out.append(
+        f'<text x="{right + 8}" y="{top - 12}" font-size="14" fill="{VIOLATION}">'
+        f"{escape(words['cumulative'])}</text>"
+    )
+    out.append(f'<line x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}" stroke="#999"/></svg>')
+    return "".join(out)
