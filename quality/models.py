@@ -122,6 +122,16 @@ class InspectionPlan(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.code} · {self.name}"
 
+    @property
+    def active_version(self) -> InspectionPlanVersion | None:
+        """The version in force (uses prefetched versions when there are any)."""
+        return next((v for v in self.versions.all() if v.is_active), None)
+
+    @property
+    def active_characteristics(self) -> list[Characteristic]:
+        version = self.active_version
+        return list(version.characteristics.all()) if version else []
+
 
 class InspectionPlanVersion(models.Model):
     """One version of a plan's characteristics; a version's characteristics never change."""

@@ -41,6 +41,7 @@ from inventory.models import Item, Location, Lot, StockMove
 from mes import audit
 from mes.errors import (
     AlreadyExists,
+    InspectionRequired,
     InvalidInput,
     InvalidTransition,
     MachineBusy,
@@ -50,6 +51,7 @@ from mes.models import QTY_DECIMAL_PLACES
 from mes.services import create_record, delete_record, update_record
 from quality.holds.selectors import held_lot_ids_of_item
 from quality.holds.services import refuse_held_lots
+from quality.inspections.selectors import missing_inspections
 
 from ..models import (
     LabourRecord,
@@ -436,6 +438,12 @@ def complete_operation(operation: Operation, *, actor) -> Operation:
             raise InvalidTransition(
                 _("Operation %(seq)s is not completed yet; complete it first.")
                 % {"seq": previous.seq}
+            )
+        missing = missing_inspections(operation)
+        if missing:
+            raise InspectionRequired(
+                _("Record the inspections of plan %(plans)s before completing this operation.")
+                % {"plans": ", ".join(missing)}
             )
         now = timezone.now()
         _transition(operation, Kind.COMPLETE, actor=actor, actual_end=now)
