@@ -252,6 +252,7 @@ class StockMove(models.Model):
         TRANSFER = "transfer", _("transfer")
         SHIPMENT = "shipment", _("shipment")
         RETURN = "return", _("customer return")
+        SUPPLIER_RETURN = "supplier_return", _("return to supplier")
         ADJUSTMENT = "adjustment", _("stock adjustment")
         REVERSAL = "reversal", _("correction (reversal)")
 
@@ -316,6 +317,7 @@ class StockMove(models.Model):
                         "transfer",
                         "shipment",
                         "return",
+                        "supplier_return",
                         "adjustment",
                         "reversal",
                     ]
