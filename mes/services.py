@@ -342,3 +342,34 @@ def set_user_language(user, *, language: str) -> UserProfile:
             profile.save(update_fields=["language"])
             audit.record_update(user, profile, before)
         return profile
+
+
+def next_code(model: type[models.Model], prefix: str, width: int = 6) -> str:
+    """The next free ``PREFIX-000001``-style code of ``model`` (callers retry on a clash)."""
+    last = (
+        model.objects.filter(code__startswith=f"{prefix}-")
+        .order_by("-id")
+        .values_list("code", flat=True)
+        .first()
+    )
+    tail = last[len(prefix) + 1 :] if last else ""
+    number = int(tail) + 1 if tail.isdigit() else 1
+    return f"{prefix}-{number:0{width}d}"
+
+
+def save_with_code(obj: models.Model, prefix: str, *, code: str | None) -> None:
+    """Insert ``obj`` with ``code``, or with the next free generated code.
+
+    A given code already taken is AlreadyExists; a generated one that another
+    transaction took meanwhile is simply generated again.
+    """
+    for _attempt in range(5):
+        obj.code = code or next_code(type(obj), prefix)
+        try:
+            with transaction.atomic():
+                obj.save()
+            return
+        except IntegrityError:
+            if code:
+                raise AlreadyExists() from None
+    raise AlreadyExists()
