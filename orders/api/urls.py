@@ -1,5 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
+from .distribution import urlpatterns as distribution_routes
 from .views import CustomerViewSet, ProductionOrderViewSet, SalesOrderViewSet
 
 router = SimpleRouter()
@@ -7,4 +8,4 @@ router.register("customers", CustomerViewSet, basename="customer")
 router.register("sales-orders", SalesOrderViewSet, basename="sales-order")
 router.register("production-orders", ProductionOrderViewSet, basename="production-order")
 
-urlpatterns = router.urls
+urlpatterns = [*distribution_routes, *router.urls]
