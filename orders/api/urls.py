@@ -1,6 +1,7 @@
 from rest_framework.routers import SimpleRouter
 
 from .distribution import urlpatterns as distribution_routes
+from .trace import urlpatterns as trace_routes
 from .views import CustomerViewSet, ProductionOrderViewSet, SalesOrderViewSet
 
 router = SimpleRouter()
@@ -8,4 +9,4 @@ router.register("customers", CustomerViewSet, basename="customer")
 router.register("sales-orders", SalesOrderViewSet, basename="sales-order")
 router.register("production-orders", ProductionOrderViewSet, basename="production-order")
 
-urlpatterns = [*distribution_routes, *router.urls]
+urlpatterns = [*distribution_routes, *trace_routes, *router.urls]

@@ -1,4 +1,4 @@
-"""Execution API: order transitions, operation commands, lot trace.
+"""Execution API: order transitions and operation commands (the lot trace is the orders app's).
 
 Every POST is a sub-resource transition calling one service (STYLE.md "REST");
 Idempotency-Key is honoured by ApiViewSetMixin. Permissions: release, cancel and
@@ -23,7 +23,6 @@ from mes.services import get_by_code
 from production.execution import selectors, services
 from production.models import (
     LabourRecord,
-    LotGenealogy,
     Machine,
     Operation,
     OperationEvent,
@@ -365,18 +364,3 @@ class ReportOperationView(OperationCommandView):
             "reason", "operation__order", "operation__work_center", "operation__machine"
         ).get(pk=event.pk)
         return ReportResultSerializer(event).data
-
-
-class LotTraceView(generics.GenericAPIView):
-    """Backward (materials, operations, machines, operators) and forward (lots made
-    from it) genealogy of a lot, at every depth."""
-
-    queryset = LotGenealogy.objects.all()  # for the role permissions
-    serializer_class = TraceSerializer
-
-    def get(self, request, item: str, lot: str):
-        found = Lot.objects.filter(item__code=item, code=lot).select_related("item").first()
-        if found is None:
-            raise NotFound(_("%(item)s has no lot %(lot)s.") % {"item": item, "lot": lot})
-        trace = selectors.get_trace(found)
-        return Response(self.get_serializer({"item": item, "lot": lot, **trace}).data)

@@ -7,7 +7,6 @@ from .execution import (
     CancelOrderView,
     CloseOrderView,
     CompleteOperationView,
-    LotTraceView,
     PauseOperationView,
     ReleaseOrderView,
     ReportOperationView,
@@ -46,7 +45,7 @@ urlpatterns = [
     *router.urls,
 ]
 
-# Execution: transitions of production orders and their operations, lot trace.
+# Execution: transitions of production orders and their operations.
 # (The production-orders/ collection and detail are the orders app's.)
 ORDER_PATH = rf"^production-orders/(?P<code>{CODE_PATH_REGEX})"
 OPERATION_PATH = rf"{ORDER_PATH}/operations/(?P<seq>[0-9]{{1,9}})"
@@ -62,10 +61,5 @@ urlpatterns += [
     re_path(rf"{OPERATION_PATH}/report/$", ReportOperationView.as_view(), name="operation-report"),
     re_path(
         rf"{OPERATION_PATH}/complete/$", CompleteOperationView.as_view(), name="operation-complete"
-    ),
-    re_path(
-        rf"^lots/(?P<item>{CODE_PATH_REGEX})/(?P<lot>{CODE_PATH_REGEX})/trace/$",
-        LotTraceView.as_view(),
-        name="lot-trace",
     ),
 ]

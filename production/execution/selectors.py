@@ -49,7 +49,7 @@ def _trace_sql(direction: str) -> str:
             WHERE walk.depth < %s
         )
         SELECT walk.depth, item.code, lot.code, parent_item.code, parent.code, g.qty,
-               po.code, op.seq, op.id, machine.code
+               po.code, op.seq, op.id, machine.code, lot.id, parent.id, po.id
         FROM walk
         JOIN {table} g ON g.id = walk.edge_id
         JOIN {lot_table} lot ON lot.id = walk.lot_id
@@ -68,8 +68,10 @@ def get_trace(lot: Lot) -> dict[str, list[dict[str, Any]]]:
 
     Each node: {item, lot, depth, qty, parent: {item, lot}, order, operation (seq),
     machine, operators}; ``parent`` is the lot one step nearer to ``lot`` (for depth 1,
-    ``lot`` itself), ``qty`` how much of the consumed lot went in. One recursive query
-    per direction whatever the depth, and one for the operators of all operations.
+    ``lot`` itself), ``qty`` how much of the consumed lot went in. Nodes also carry
+    the ids ``lot_id``, ``parent_lot_id``, ``order_id`` and ``operation_id`` for
+    callers that add to the trace. One recursive query per direction whatever the
+    depth, and one for the operators of all operations.
     """
     rows: dict[str, list[tuple]] = {}
     with connection.cursor() as cursor:
@@ -98,6 +100,10 @@ def get_trace(lot: Lot) -> dict[str, list[dict[str, Any]]]:
                 "operation": seq,
                 "machine": machine,
                 "operators": operators.get(operation_id, []),
+                "lot_id": lot_id,
+                "parent_lot_id": parent_lot_id,
+                "order_id": order_id,
+                "operation_id": operation_id,
             }
             for (
                 depth,
@@ -110,6 +116,9 @@ def get_trace(lot: Lot) -> dict[str, list[dict[str, Any]]]:
                 seq,
                 operation_id,
                 machine,
+                lot_id,
+                parent_lot_id,
+                order_id,
             ) in found
         ]
         for direction, found in rows.items()
