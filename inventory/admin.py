@@ -7,6 +7,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -190,13 +191,20 @@ class LocationAdmin(ServiceModelAdmin):
 class LotAdmin(ServiceModelAdmin):
     """Lots are made by receipts; only the expiry date can be corrected here."""
 
-    list_display = ("item", "code", "is_serial", "expires_on", "created_at")
+    list_display = ("item", "code", "is_serial", "expires_on", "created_at", "trace")
     list_filter = ("is_serial", "item__kind")
     search_fields = ("code", "item__code", "item__name")
     list_select_related = ("item",)
     date_hierarchy = "created_at"
-    fields = ("item", "code", "is_serial", "expires_on", "created_at")
-    readonly_fields = ("item", "code", "is_serial", "created_at")
+    fields = ("item", "code", "is_serial", "expires_on", "created_at", "trace")
+    readonly_fields = ("item", "code", "is_serial", "created_at", "trace")
+
+    @admin.display(description=_("trace"))
+    def trace(self, obj: Lot):
+        if obj.pk is None:
+            return "—"
+        url = reverse("lot_trace_tree") + "?" + urlencode({"item": obj.item.code, "lot": obj.code})
+        return format_html('<a href="{}">{}</a>', url, gettext("genealogy tree"))
     update_service = services.update_lot
 
     def has_add_permission(self, request):

@@ -155,3 +155,32 @@ class PersonAdmin(UserAdmin):
     def unlock_badges(self, request, queryset):
         for user in queryset.filter(profile__isnull=False):
             services.unlock_badge(user, actor=request.user)
+
+
+def form_page(request, admin_site, *, title: str, submit_label: str = "", **context):
+    """An admin page with a form (and/or formset) and free HTML around it."""
+    return TemplateResponse(
+        request,
+        "admin/mes/form_page.html",
+        {
+            **admin_site.each_context(request),
+            "title": title,
+            "submit_label": submit_label,
+            **context,
+        },
+    )
+
+
+def run_for_each(modeladmin, request, queryset, command, done_message: str) -> int:
+    """Call ``command(obj, actor=user)`` for each selected row; refusals become messages."""
+    done = 0
+    for obj in queryset:
+        try:
+            command(obj, actor=request.user)
+        except DomainError as exc:
+            modeladmin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+    return done

@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz/", healthz, name="healthz"),
     path("i18n/setlang/", choose_language, name="set_language"),
     path("admin/exchange/", include("mes.exchange.urls")),
+    path("admin/views/", include("orders.admin_views")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("mes.api.urls")),
 ]

@@ -172,9 +172,9 @@ def defect_pareto(
     found = (
         inspected.values_list("defect_code__code")
         .annotate(
-            defects=Sum("defects"),
-            defectives=Sum("defectives"),
-            results=Count("id", filter=Q(defects__isnull=True, defectives__isnull=True)),
+            defect_total=Sum("defects"),
+            defective_total=Sum("defectives"),
+            result_total=Count("id", filter=Q(defects__isnull=True, defectives__isnull=True)),
         )
         .order_by()
     )

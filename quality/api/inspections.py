@@ -3,7 +3,7 @@
 Plans are code-keyed (POST creates, PUT upserts — a changed characteristic list
 makes a new version, earlier ones stay readable under `versions/`). Inspections
 are POSTed with their results; the verdict is computed. `spc/{item}/{code}/`
-serves the control chart as JSON or (`?format=svg`) as a picture.
+serves the control chart as JSON, `spc/{item}/{code}/svg/` as a picture.
 """
 
 from __future__ import annotations
@@ -381,7 +381,7 @@ def _item(code: str) -> Item:
 class SpcView(generics.GenericAPIView):
     """The control chart of an item's characteristic: points, centre line, limits (frozen
     ones if any), rule violations and Cp/Cpk/Pp/Ppk. `from`/`to` bound the window,
-    `limit` (default 200) keeps the last points; `format=svg` returns the picture."""
+    `limit` (default 200) keeps the last points; `.../svg/` gives the picture."""
 
     queryset = InspectionResult.objects.all()
     serializer_class = SpcSerializer
@@ -404,9 +404,17 @@ class SpcView(generics.GenericAPIView):
             end=values.get("to"),
             limit=values.get("limit", selectors.DEFAULT_POINTS),
         )
-        if request.query_params.get("format") == "svg":
-            return HttpResponse(selectors.chart_svg(body), content_type="image/svg+xml")
+        return self.respond(body)
+
+    def respond(self, body: dict) -> Response | HttpResponse:
         return Response(self.get_serializer(body).data)
+
+
+class SpcSvgView(SpcView):
+    """The same control chart as an SVG picture (no external resources)."""
+
+    def respond(self, body: dict) -> HttpResponse:
+        return HttpResponse(selectors.chart_svg(body), content_type="image/svg+xml")
 
 
 class BaselineSerializer(serializers.Serializer):
@@ -474,6 +482,7 @@ urlpatterns = [
     ),
     *router.urls,
     re_path(rf"{SPC_PATH}/$", SpcView.as_view(), name="spc"),
+    re_path(rf"{SPC_PATH}/svg/$", SpcSvgView.as_view(), name="spc-svg"),
     re_path(rf"{SPC_PATH}/freeze/$", FreezeLimitsView.as_view(), name="spc-freeze"),
     re_path(rf"{SPC_PATH}/unfreeze/$", UnfreezeLimitsView.as_view(), name="spc-unfreeze"),
 ]

@@ -378,5 +378,5 @@ def chart_svg(body: dict[str, Any]) -> str:
         lsl=None if body["lsl"] is None else float(body["lsl"]),
         usl=None if body["usl"] is None else float(body["usl"]),
         texts=texts,
-        rule_names=RULE_NAMES.get(body["rule_set"], {}),
+        rule_names={rule: str(name) for rule, name in RULE_NAMES.get(body["rule_set"], {}).items()},
     )

@@ -77,8 +77,6 @@ def _decimal_or_none(value: Any, field: str) -> Decimal | None:
 
 
 def _characteristics(item: Item, rows: Sequence[Mapping[str, Any]]) -> list[Characteristic]:
-    if not rows:
-        raise InvalidInput(_("A plan needs at least one characteristic."), field="characteristics")
     built, seen = [], set()
     for index, row in enumerate(rows):
         prefix = f"characteristics.{index}"
@@ -189,6 +187,9 @@ def upsert_inspection_plan(
 ) -> tuple[InspectionPlan, bool]:
     """Create the plan ``code`` or replace its settings and characteristics.
 
+    A new plan may start without characteristics (the admin lists them on a second
+    page); it takes no inspections until it has some, and once it has, it keeps some.
+
     ``values``: name, item, operation_seq, kind, every_n_units, required_to_complete,
     hold_on_spec_violation, rule_set, is_active. Returns (plan, created).
     """
@@ -216,7 +217,12 @@ def upsert_inspection_plan(
             _check_plan(plan)
             plan.save()
             audit.record_update(actor, plan, before)
-        _replace_characteristics(plan, new_characteristics, actor=actor)
+        if new_characteristics:
+            _replace_characteristics(plan, new_characteristics, actor=actor)
+        elif plan.versions.filter(is_active=True).exists():
+            raise InvalidInput(
+                _("A plan needs at least one characteristic."), field="characteristics"
+            )
         return plan, created
 
 

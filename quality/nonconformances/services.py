@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 from inventory import services as inventory_services
 from inventory.models import Location, Lot, StockBalance, StockMove
 from mes import audit
-from mes.errors import AlreadyExists, InvalidInput, InvalidTransition
+from mes.errors import InvalidInput, InvalidTransition
+from mes.services import save_with_code
 from production.models import Operation, ProductionOrder, ReasonCode
 
 from ..holds.services import place_hold, release_holds_of
@@ -33,17 +34,6 @@ STOCK_OUT = {
     Disposition.RETURN_TO_SUPPLIER: StockMove.Reason.SUPPLIER_RETURN,
 }
 EDITABLE = ("description", "investigation", "qty", "defect_code")
-
-
-def _next_code() -> str:
-    last = (
-        Nonconformance.objects.filter(code__startswith="NCR-")
-        .order_by("-id")
-        .values_list("code", flat=True)
-        .first()
-    )
-    number = int(last[4:]) + 1 if last and last[4:].isdigit() else 1
-    return f"NCR-{number:06d}"
 
 
 def _quantity(value: Any) -> Decimal | None:
@@ -118,18 +108,7 @@ def open_nonconformance(
         opened_by=actor if getattr(actor, "pk", None) else None,
     )
     with transaction.atomic():
-        for _attempt in range(5):
-            if not code:
-                ncr.code = _next_code()
-            try:
-                with transaction.atomic():
-                    ncr.save()
-                break
-            except IntegrityError:
-                if code:
-                    raise AlreadyExists() from None
-        else:
-            raise AlreadyExists()
+        save_with_code(ncr, "NCR", code=code)
         audit.record_create(actor, ncr)
         _event(ncr, "", Status.OPEN, actor=actor, note=description)
         if ncr.hold_lot:

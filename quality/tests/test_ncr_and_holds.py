@@ -7,7 +7,7 @@ import pytest
 from inventory import services as inventory_services
 from inventory.models import Item, Location, StockMove
 from inventory.selectors import get_on_hand
-from inventory.tests.factories import ItemFactory, LocationFactory, LotFactory
+from inventory.tests.factories import ItemFactory, LocationFactory
 from mes.errors import InvalidTransition, LotOnHold, NotPermitted
 from mes.models import AuditEntry
 from production.execution import services as execution
@@ -60,7 +60,7 @@ def test_opening_an_ncr_holds_its_lot_and_use_as_is_frees_it(manager):
 
 
 def test_scrap_takes_the_stock_out_through_the_ledger():
-    lot, location = _stocked_lot("100")
+    lot, _location = _stocked_lot("100")
     ncr = services.open_nonconformance(actor=None, description="cracks", lot=lot, qty="30")
     services.set_disposition(ncr, actor=None, disposition="scrap")
     move = StockMove.objects.get(reason="scrap")
