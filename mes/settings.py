@@ -185,6 +185,11 @@ SPECTACULAR_SETTINGS = {
         "SalesOrderStatusEnum": "orders.models.SalesOrder.Status",
         "ProductionOrderStatusEnum": "production.models.ProductionOrder.Status",
         "OperationStatusEnum": "production.models.Operation.Status",
+        "ShipmentStatusEnum": "orders.models.Shipment.Status",
+        "AllocationStatusEnum": "orders.models.Allocation.Status",
+        "NonconformanceStatusEnum": "quality.models.Nonconformance.Status",
+        "NonconformanceSourceEnum": "quality.models.Nonconformance.Source",
+        "LotHoldSourceEnum": "quality.models.LotHold.Source",
     },
 }
 

@@ -79,7 +79,12 @@ RAW, COMPONENT, PRODUCT = "raw", "component", "product"
 
 # The units the demo's items use (code, name, decimal places). A fresh install
 # has them from a data migration; the demo makes sure of them all the same.
-UNITS = [("EA", "pieces", 0), ("KG", "kilograms", 3)]
+UNITS = [
+    ("EA", "pieces", 0),
+    ("KG", "kilograms", 3),
+    ("MM", "millimetres", 3),
+    ("NM", "newton metres", 2),
+]
 
 ITEMS = [
     # raw materials
@@ -471,6 +476,121 @@ SALES_ORDERS = [
     SalesOrderData("SO-DEMO-0004", "HYUNDAI-WIA", (("62617-P2000", 2000, 25),)),
     SalesOrderData("SO-DEMO-0005", "MOBIS", (("54500-P2000", 700, 27),)),
 ]
+
+
+@dataclass(frozen=True)
+class CharacteristicData:
+    code: str
+    name: str
+    kind: str  # "measure" or "attribute"
+    sample_size: int
+    uom: str | None = None
+    nominal: Decimal | None = None
+    lsl: Decimal | None = None
+    usl: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class InspectionPlanData:
+    code: str
+    name: str
+    item: str
+    operation_seq: int | None
+    kind: str
+    characteristics: tuple[CharacteristicData, ...]
+    every_n_units: int | None = None
+    required_to_complete: bool = False
+    hold_on_spec_violation: bool = False
+
+
+# The lower control arm (54500-P2000) is inspected in process at the bushing press-fit and
+# finally before shipping; the caliper housing's bore is watched by SPC.
+INSPECTION_PLANS = [
+    InspectionPlanData(
+        "IP-54500-PRESSFIT",
+        "부싱 압입 공정 검사 (Bushing press-fit, in-process)",
+        "54500-P2000",
+        10,
+        "in_process",
+        (
+            CharacteristicData(
+                "PRESS-DEPTH",
+                "부싱 압입 깊이 (Bushing press-fit depth)",
+                "measure",
+                5,
+                "MM",
+                D("12.000"),
+                D("11.700"),
+                D("12.300"),
+            ),
+        ),
+        every_n_units=100,
+        required_to_complete=True,
+    ),
+    InspectionPlanData(
+        "IP-54500-FINAL",
+        "로어 암 출하 검사 (Lower arm, final inspection)",
+        "54500-P2000",
+        30,
+        "final",
+        (
+            CharacteristicData(
+                "BJ-TORQUE",
+                "볼 조인트 회전 토크 (Ball joint turning torque)",
+                "measure",
+                1,
+                "NM",
+                D("2.50"),
+                D("1.50"),
+                D("3.50"),
+            ),
+            CharacteristicData("VISUAL", "외관 (Appearance)", "attribute", 1),
+        ),
+        required_to_complete=True,
+        hold_on_spec_violation=True,
+    ),
+    InspectionPlanData(
+        "IP-CALHSG-BORE",
+        "캘리퍼 하우징 보어 공정 검사 (Caliper housing bore, in-process)",
+        "SF-CAL-HSG",
+        10,
+        "in_process",
+        (
+            CharacteristicData(
+                "BORE-DIA",
+                "실린더 보어 내경 Ø54 (Cylinder bore diameter Ø54)",
+                "measure",
+                5,
+                "MM",
+                D("54.015"),
+                D("54.000"),
+                D("54.030"),
+            ),
+        ),
+        every_n_units=50,
+    ),
+]
+
+
+# The caliper housing's bore over the last days: 30 subgroups of 5, steady at first,
+# then the tool wears and the diameter creeps up (still in specification) — the
+# control chart flags the run before any part is out of tolerance.
+SPC_HISTORY_PLAN = "IP-CALHSG-BORE"
+SPC_HISTORY_CHARACTERISTIC = "BORE-DIA"
+
+
+def spc_history() -> list[list[str]]:
+    pattern = (-2, 1, 0, 2, -1, 1, -1, 0, 2, -2, 0, 1, -1, 2, -2)
+    groups = []
+    for index in range(30):
+        drift = D("0.0008") * max(0, index - 20)
+        groups.append(
+            [
+                str(D("54.015") + drift + D("0.0015") * pattern[(index * 3 + k) % len(pattern)])
+                for k in range(5)
+            ]
+        )
+    return groups
 
 
 @dataclass(frozen=True)

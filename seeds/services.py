@@ -16,6 +16,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
+from django.utils import timezone
 
 from inventory import services as inventory_services
 from inventory.models import Bom, Item, Location, StockMove, UnitOfMeasure
@@ -35,6 +36,8 @@ from production.models import (
     Site,
     WorkCenter,
 )
+from quality.inspections import services as inspection_services
+from quality.models import Inspection, InspectionPlan
 
 from . import demo_plant as demo
 
@@ -67,6 +70,7 @@ class _Loader:
         customers = self.load_customers()
         self.load_sales_orders(customers, items)
         self.load_people()
+        self.load_quality(items)
         return self.created
 
     def load_plant(self) -> Site:
@@ -273,6 +277,51 @@ class _Loader:
                 language=person.language,
             )
             self.created[User._meta.verbose_name_plural] += 1
+
+    def load_quality(self, items: dict[str, Item]) -> None:
+        """Inspection plans, and a recent history of bore measurements for the SPC demo."""
+        for plan in demo.INSPECTION_PLANS:
+            if InspectionPlan.objects.filter(code=plan.code).exists():
+                continue
+            inspection_services.upsert_inspection_plan(
+                actor=self.actor,
+                code=plan.code,
+                name=plan.name,
+                item=items[plan.item],
+                operation_seq=plan.operation_seq,
+                kind=plan.kind,
+                every_n_units=plan.every_n_units,
+                required_to_complete=plan.required_to_complete,
+                hold_on_spec_violation=plan.hold_on_spec_violation,
+                characteristics=[
+                    {
+                        "code": c.code,
+                        "name": c.name,
+                        "kind": c.kind,
+                        "sample_size": c.sample_size,
+                        "uom": c.uom,
+                        "nominal": c.nominal,
+                        "lsl": c.lsl,
+                        "usl": c.usl,
+                    }
+                    for c in plan.characteristics
+                ],
+            )
+            self.created[InspectionPlan._meta.verbose_name_plural] += 1
+        plan = InspectionPlan.objects.get(code=demo.SPC_HISTORY_PLAN)
+        now = timezone.now()
+        for index, values in enumerate(demo.spc_history()):
+            client_ref = f"demo-inspection:{plan.code}:{index}"
+            if Inspection.objects.filter(client_ref=client_ref).exists():
+                continue
+            inspection_services.record_inspection(
+                actor=self.actor,
+                plan=plan,
+                results=[{"characteristic": demo.SPC_HISTORY_CHARACTERISTIC, "values": values}],
+                inspected_at=now - timedelta(hours=4 * (len(demo.spc_history()) - index)),
+                client_ref=client_ref,
+            )
+            self.created[Inspection._meta.verbose_name_plural] += 1
 
 
 def load_demo_plant(*, actor=None, today: date) -> Counter[str]:

@@ -2,7 +2,6 @@
 them, an ERP client runs every operation to completion over the API, and stock,
 genealogy and the audit trail show exactly what happened."""
 
-from collections import defaultdict
 from decimal import Decimal
 
 import pytest
@@ -10,29 +9,14 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from inventory.models import Item, Location, StockMove
-from inventory.selectors import explode_bom, get_on_hand, reconcile_balances
+from inventory.selectors import get_on_hand, reconcile_balances
 from mes.models import AuditEntry
-from orders.services import plan_production
-from production.models import Machine, OperationEvent, ProductionOrder
+from production.models import OperationEvent, ProductionOrder
 from seeds import demo_plant
 
+from .demo_flow import PRODUCT, plan_product_chain, run_order_over_the_api
+
 pytestmark = pytest.mark.django_db
-
-PRODUCT = "54500-P2000"  # lower control arm: painted arm ← welded arm ← panels ← steel coil
-
-
-def _run_order_over_the_api(erp, order: ProductionOrder) -> None:
-    base = f"/api/v1/production-orders/{order.code}"
-    released = erp.post(f"{base}/release/", format="json")
-    assert released.status_code == 200, released.content
-    for operation in order.operations.order_by("seq"):
-        machine = Machine.objects.filter(work_center=operation.work_center).first()
-        op = f"{base}/operations/{operation.seq}"
-        started = erp.post(f"{op}/start/", {"machine": machine.code}, format="json")
-        assert started.status_code == 200, started.content
-        reported = erp.post(f"{op}/report/", {"qty_good": str(order.qty)}, format="json")
-        assert reported.status_code == 200, reported.content
-        assert erp.post(f"{op}/complete/", format="json").status_code == 200
 
 
 def test_demo_plant_from_demand_to_finished_goods(api_client_for):
@@ -41,26 +25,19 @@ def test_demo_plant_from_demand_to_finished_goods(api_client_for):
     product = Item.objects.get(code=PRODUCT)
     store = Location.objects.get(code="STOCK")
 
-    plan = plan_production(actor=planner)
     demand = sum(
         Decimal(qty)
         for order in demo_plant.SALES_ORDERS
         for item, qty, _due in order.lines
         if item == PRODUCT
     )
-    requirements = explode_bom(product, demand)
-    deepest_level = defaultdict(int)
-    for requirement in requirements:
-        deepest_level[requirement.item] = max(deepest_level[requirement.item], requirement.level)
-    chain = [o for o in plan.created if o.item.code == PRODUCT or o.item.code in deepest_level]
+    # Sub-assemblies first (deepest BOM level first), then the product.
+    chain, requirements = plan_product_chain(planner)
     assert sum(o.qty for o in chain if o.item.code == PRODUCT) == demand
     assert len({o.item.code for o in chain}) >= 3  # sub-assemblies got their own orders
-
-    # Sub-assemblies first (deepest BOM level first), then the product.
-    chain.sort(key=lambda o: (-deepest_level.get(o.item.code, 0), o.due_date, o.code))
     erp = api_client_for("erp")
     for order in chain:
-        _run_order_over_the_api(erp, order)
+        run_order_over_the_api(erp, order)
 
     # Every order completed; the finished goods are in stock.
     assert {o.status for o in ProductionOrder.objects.filter(pk__in=[o.pk for o in chain])} == {
