@@ -138,6 +138,7 @@ def test_a_whole_order_through_the_api(erp, plant):
         "operation": 10,
         "machine": "LATHE-1",
         "operators": ["kim"],
+        "inspections": [],
     }
     forward = erp.get("/api/v1/lots/STEEL/S-2/trace/").json()["forward"]
     assert [(n["item"], n["lot"]) for n in forward] == [("SHAFT", "SH-1")]

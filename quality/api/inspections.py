@@ -371,6 +371,10 @@ class WindowSerializer(serializers.Serializer):
         return super().to_internal_value({k: v for k, v in data.items() if v not in (None, "")})
 
 
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
 def _item(code: str) -> Item:
     item = Item.objects.filter(code=code).first()
     if item is None:
@@ -407,7 +411,24 @@ class SpcView(generics.GenericAPIView):
         return self.respond(body)
 
     def respond(self, body: dict) -> Response | HttpResponse:
-        return Response(self.get_serializer(body).data)
+        # Thousands of points: plain values, not a serializer per point (SpcSerializer
+        # documents the same shape).
+        points = [
+            {**point, "inspected_at": point["inspected_at"].isoformat()} for point in body["points"]
+        ]
+        plain = {key: value for key, value in body.items() if key != "chart_object"}
+        for key in ("nominal", "lsl", "usl"):
+            plain[key] = None if body[key] is None else f"{body[key]:f}"
+        if body["limits"]:
+            plain["limits"] = {
+                **body["limits"],
+                "baseline_from": _iso(body["limits"]["baseline_from"]),
+                "baseline_to": _iso(body["limits"]["baseline_to"]),
+            }
+        plain["violations"] = [
+            {**v, "description": str(v["description"])} for v in body["violations"]
+        ]
+        return Response({**plain, "points": points})
 
 
 class SpcSvgView(SpcView):
