@@ -27,6 +27,7 @@ from ..models import LotHold, Nonconformance, NonconformanceEvent
 from . import services
 
 MAX_KPI_DAYS = 92
+KEY_LABELS = {"item": _("item"), "seq": _("operation"), "work_center": _("work center")}
 
 
 def _errors(exc: DomainError) -> str:
@@ -285,7 +286,7 @@ class NonconformanceAdmin(ReadOnlyAdmin):
                 for row in rows
             ),
         )
-        header = format_html_join("", "<th>{}</th>", ((gettext(k),) for k in keys))
+        header = format_html_join("", "<th>{}</th>", ((KEY_LABELS[k],) for k in keys))
         return format_html(
             "<h2>{} {} – {}</h2><table><thead><tr>{}<th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
             "<th>{}</th></tr></thead><tbody>{}</tbody></table><h2>{}</h2><div>{}</div>",
