@@ -87,9 +87,10 @@ def _line_svg(
     out = [
         f'<rect x="{panel.left}" y="{panel.top}" width="{panel.right - panel.left}" '
         f'height="{panel.bottom - panel.top}" fill="none" stroke="#999"/>',
-        f'<text x="{panel.left - 10}" y="{panel.top + 16}" text-anchor="end" '
-        f'font-size="16" font-weight="bold">{escape(line.name.upper())}</text>',
+        f'<text x="{panel.left}" y="{panel.top - 6}" font-size="15" '
+        f'font-weight="bold">{escape(line.name.upper())}</text>',
     ]
+    labels: list[tuple[float, str, str]] = []
     guides = [
         ("ucl", line.ucl, LIMIT, "6 4"),
         ("lcl", line.lcl, LIMIT, "6 4"),
@@ -102,17 +103,18 @@ def _line_svg(
         dashes = f' stroke-dasharray="{dash}"' if dash else ""
         out.append(f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="2"{dashes}/>')
         last = next((v for v in reversed(values) if v is not None), None)
-        out.append(
-            f'<text x="{panel.right + 6}" y="{panel.y(last) + 5:.1f}" font-size="14" '
-            f'fill="{colour}">{escape(texts[key])} {_number(last)}</text>'
-        )
+        labels.append((panel.y(last), f"{texts[key]} {_number(last)}", colour))
     for key, value in specs:
         y = panel.y(value)
         out.append(
             f'<line x1="{panel.left}" x2="{panel.right}" y1="{y:.1f}" y2="{y:.1f}" '
             f'stroke="{SPEC}" stroke-width="2" stroke-dasharray="2 4"/>'
-            f'<text x="{panel.right + 6}" y="{y + 5:.1f}" font-size="14" fill="{SPEC}">'
-            f"{escape(texts[key])} {_number(value)}</text>"
+        )
+        labels.append((y, f"{texts[key]} {_number(value)}", SPEC))
+    for y, text, colour in _spread(labels):
+        out.append(
+            f'<text x="{panel.right + 6}" y="{y + 5:.1f}" font-size="14" fill="{colour}">'
+            f"{escape(text)}</text>"
         )
     points = [(i, v) for i, v in enumerate(line.values) if v is not None]
     if points:
@@ -143,6 +145,16 @@ def _line_svg(
             f'font-size="14" fill="#555">{_number(value)}</text>'
         )
     return out
+
+
+def _spread(labels: list[tuple[float, str, str]], gap: float = 16) -> list[tuple[float, str, str]]:
+    """The labels top to bottom, pushed apart so that none overlaps the one above."""
+    placed: list[tuple[float, str, str]] = []
+    for y, text, colour in sorted(labels):
+        if placed and y - placed[-1][0] < gap:
+            y = placed[-1][0] + gap
+        placed.append((y, text, colour))
+    return placed
 
 
 def _range_of(line: ChartLine, extra: Sequence[float]) -> tuple[float, float]:
@@ -186,7 +198,7 @@ def control_chart_svg(
             40 + main_height + 25, (height - 90) - main_height - 25, width, points, low, high
         )
         out += _line_svg(lower, chart.secondary, chart.violations, "secondary", words, [], names)
-    step = max(1, points // 10)
+    step = max(1, -(-points // 8))  # at most 8 labels
     for i in range(0, points, step):
         label = labels[i] if i < len(labels) else str(i + 1)
         out.append(
