@@ -2,9 +2,9 @@
 
 Production walks the genealogy (one recursive query per direction); this adds, in
 a fixed number of queries whatever the depth or fan-out, the inspections of every
-lot and of the orders that made them, the receipts of the lots at the raw-material
-end, the shipments and customers of the lot and of everything made from it, the
-customer returns and the holds.
+lot and of the orders that made them, the lot's own receipts (a purchased lot's
+supplier deliveries), the shipments and customers of the lot and of everything made
+from it, the customer returns and the holds.
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ def _inspections(lot_ids: set[int], order_ids: set[int]) -> list[Inspection]:
 
 
 def get_full_trace(lot: Lot) -> dict[str, Any]:
-    """{item, lot, backward, forward, inspections, receipts, shipments, customers, returns,
-    holds}; every node also lists the ids of its lot's inspections."""
+    """{item, lot, backward, forward, inspections, receipts (of the lot itself), shipments,
+    customers, returns, holds}; every node also lists the ids of its lot's inspections."""
     trace = get_trace(lot)
     backward_ids = {lot.pk} | {node["lot_id"] for node in trace["backward"]}
     forward_ids = {lot.pk} | {node["lot_id"] for node in trace["forward"]}
@@ -87,7 +87,7 @@ def get_full_trace(lot: Lot) -> dict[str, Any]:
         .order_by("created_at", "id")
     )
     receipts = list(
-        StockMove.objects.filter(lot_id__in=backward_ids, reason=StockMove.Reason.RECEIPT)
+        StockMove.objects.filter(lot=lot, reason=StockMove.Reason.RECEIPT)
         .select_related("item", "lot", "location")
         .order_by("created_at", "id")
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
+
 from django.urls import re_path
 from django.utils.translation import gettext as _
 from rest_framework import generics, serializers
@@ -95,7 +98,7 @@ class FullTraceSerializer(serializers.Serializer):
     backward = FullTraceNodeSerializer(many=True, help_text="What the lot was made from.")
     forward = FullTraceNodeSerializer(many=True, help_text="What was made from the lot.")
     inspections = TraceInspectionSerializer(many=True)
-    receipts = TraceReceiptSerializer(many=True, help_text="Receipts of the lots traced back.")
+    receipts = TraceReceiptSerializer(many=True, help_text="Receipts of the lot itself.")
     shipments = TraceShipmentSerializer(
         many=True, help_text="Shipments of the lot and of what was made from it."
     )
@@ -117,7 +120,33 @@ class LotTraceView(generics.GenericAPIView):
         found = Lot.objects.filter(item__code=item, code=lot).select_related("item").first()
         if found is None:
             raise NotFound(_("%(item)s has no lot %(lot)s.") % {"item": item, "lot": lot})
-        return Response(self.get_serializer(get_full_trace(found)).data)
+        return Response(_plain(get_full_trace(found)))
+
+
+_DATETIME = serializers.DateTimeField()
+_INTERNAL = ("lot_id", "parent_lot_id", "order_id", "operation_id")
+
+
+def _value(value):
+    if isinstance(value, Decimal):
+        return f"{value:.{QTY_DECIMAL_PLACES}f}"
+    if isinstance(value, datetime):
+        return _DATETIME.to_representation(value)
+    return value
+
+
+def _plain(trace: dict) -> dict:
+    """The trace as FullTraceSerializer describes it, built directly: a product lot's trace
+    has thousands of nodes and receipts, and a serializer per row would be most of its time."""
+    for value in trace.values():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            for row in value:  # in place: a copy per row would double the garbage
+                for key in _INTERNAL:
+                    row.pop(key, None)
+                for key, field in row.items():
+                    if isinstance(field, Decimal | datetime):
+                        row[key] = _value(field)
+    return trace
 
 
 urlpatterns = [
