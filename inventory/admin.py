@@ -205,6 +205,7 @@ class LotAdmin(ServiceModelAdmin):
             return "—"
         url = reverse("lot_trace_tree") + "?" + urlencode({"item": obj.item.code, "lot": obj.code})
         return format_html('<a href="{}">{}</a>', url, gettext("genealogy tree"))
+
     update_service = services.update_lot
 
     def has_add_permission(self, request):

@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import F, Prefetch, QuerySet, Sum
 from django.utils.translation import gettext as _
 
-from mes.errors import BomCycle, NotFound
+from mes.errors import BomCycle, InvalidTransition, NotFound
 
 from . import bom_graph
 from .bom_graph import BomLineEdge, Requirement
@@ -149,3 +150,15 @@ def reconcile_balances() -> list[StockMismatch]:
         for key in sorted(set(ledger) | set(balances), key=lambda k: (k[0], k[1] or 0, k[2]))
         if ledger.get(key, Decimal(0)) != balances.get(key, Decimal(0))
     ]
+
+
+def get_configured_location(setting: str) -> Location:
+    """The location whose code the setting ``setting`` names (MES_ISSUE_LOCATION, …)."""
+    code = getattr(settings, setting)
+    location = Location.objects.filter(code=code).first()
+    if location is None:
+        raise InvalidTransition(
+            _("Location '%(code)s' (setting %(setting)s) does not exist; create it first.")
+            % {"code": code, "setting": setting}
+        )
+    return location

@@ -102,3 +102,11 @@ class CodeResourceViewSet(
         values.pop("code", None)
         obj = type(self).update_service(obj, actor=self.actor, **values)
         return self._respond(obj, status.HTTP_200_OK)
+
+
+class RecordViewSet(
+    ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Records made by POST to the collection (through a service) and read back by GET."""
+
+    http_method_names = ["get", "post", "head", "options"]

@@ -20,7 +20,7 @@ from rest_framework.routers import SimpleRouter
 
 from inventory.models import Item, Location
 from mes.api.filters import UtcIsoDateTimeFilter
-from mes.api.viewsets import CODE_PATH_REGEX, ApiViewSetMixin, CodeField, CodeRef
+from mes.api.viewsets import CODE_PATH_REGEX, ApiViewSetMixin, CodeField, CodeRef, RecordViewSet
 from mes.errors import NotFound
 from mes.models import QTY_DECIMAL_PLACES
 from mes.services import get_by_code
@@ -136,9 +136,7 @@ def _shipments():
     )
 
 
-class ShipmentViewSet(
-    ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class ShipmentViewSet(RecordViewSet):
     """Shipments of sales orders; each line is a lot (or serial) reserved, picked, shipped."""
 
     queryset = Shipment.objects.all()
@@ -146,7 +144,6 @@ class ShipmentViewSet(
     filterset_class = ShipmentFilter
     lookup_field = "code"
     lookup_value_regex = CODE_PATH_REGEX
-    http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):
         return _shipments().order_by("updated_at", "id")
@@ -351,9 +348,7 @@ class CustomerReturnFilter(filters.FilterSet):
         fields = ("shipment", "lot")
 
 
-class CustomerReturnViewSet(
-    ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class CustomerReturnViewSet(RecordViewSet):
     """Goods back from customers, received into quarantine against their shipment."""
 
     queryset = CustomerReturn.objects.all()
@@ -361,7 +356,6 @@ class CustomerReturnViewSet(
     filterset_class = CustomerReturnFilter
     lookup_field = "code"
     lookup_value_regex = CODE_PATH_REGEX
-    http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):
         return CustomerReturn.objects.select_related(

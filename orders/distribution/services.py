@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -21,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from inventory import services as inventory_services
 from inventory.models import Item, Location, Lot, StockBalance, StockMove
-from inventory.selectors import BALANCE_LOCK_ORDER
+from inventory.selectors import BALANCE_LOCK_ORDER, get_configured_location
 from mes import audit
 from mes.errors import InsufficientStock, InvalidInput, InvalidTransition
 from mes.services import save_with_code
@@ -46,16 +45,6 @@ def _quantity(value: Any, field_name: str) -> Decimal:
     if not qty.is_finite() or qty <= 0:
         raise InvalidInput(_("The quantity must be more than zero."), field=field_name)
     return qty
-
-
-def _location(code: str, setting: str) -> Location:
-    location = Location.objects.filter(code=code).first()
-    if location is None:
-        raise InvalidTransition(
-            _("Location '%(code)s' (setting %(setting)s) does not exist; create it first.")
-            % {"code": code, "setting": setting}
-        )
-    return location
 
 
 def _lock_order(order: SalesOrder) -> SalesOrder:
@@ -299,7 +288,7 @@ def create_shipment(
     """
     if not lines:
         raise InvalidInput(_("A shipment needs at least one line."), field="lines")
-    dock = dock or _location(settings.MES_SHIPPING_LOCATION, "MES_SHIPPING_LOCATION")
+    dock = dock or get_configured_location("MES_SHIPPING_LOCATION")
     if dock.kind != Location.Kind.SHIPPING:
         raise InvalidInput(_("Choose a shipping location."), field="dock")
     with transaction.atomic():
@@ -415,6 +404,20 @@ def _lines(shipment: Shipment, status: str) -> list[Allocation]:
     )
 
 
+def _move_line(line: Allocation, source: Location, target: Location, *, step: str, actor) -> None:
+    """Move a shipment line's goods (once per line and step, however often retried)."""
+    inventory_services.transfer_stock(
+        actor=actor,
+        item=line.item,
+        qty=line.qty,
+        lot=line.lot,
+        from_location=source,
+        to_location=target,
+        reference=f"shipment {line.shipment.code} ({step})",
+        client_ref=f"shipment-line:{line.pk}:{step}",
+    )
+
+
 def pick_shipment(shipment: Shipment, *, actor) -> Shipment:
     """draft → picked: every line moves from its location to the shipping dock."""
     with transaction.atomic():
@@ -425,16 +428,7 @@ def pick_shipment(shipment: Shipment, *, actor) -> Shipment:
         refuse_held_lots(line.lot for line in lines)
         _transition(shipment, Shipment.Status.PICKED, actor=actor, picked_at=timezone.now())
         for line in lines:
-            inventory_services.transfer_stock(
-                actor=actor,
-                item=line.item,
-                qty=line.qty,
-                lot=line.lot,
-                from_location=line.location,
-                to_location=shipment.dock,
-                reference=f"shipment {shipment.code}",
-                client_ref=f"shipment-line:{line.pk}:pick",
-            )
+            _move_line(line, line.location, shipment.dock, step="pick", actor=actor)
             _set_allocation(line, Allocation.Status.PICKED, actor=actor)
         return shipment
 
@@ -493,16 +487,7 @@ def cancel_shipment(shipment: Shipment, *, actor) -> Shipment:
         reserved = _lines(shipment, Allocation.Status.RESERVED)
         _transition(shipment, Shipment.Status.CANCELLED, actor=actor)
         for line in picked:
-            inventory_services.transfer_stock(
-                actor=actor,
-                item=line.item,
-                qty=line.qty,
-                lot=line.lot,
-                from_location=shipment.dock,
-                to_location=line.location,
-                reference=f"shipment {shipment.code} cancelled",
-                client_ref=f"shipment-line:{line.pk}:unpick",
-            )
+            _move_line(line, shipment.dock, line.location, step="unpick", actor=actor)
         for line in picked + reserved:
             _set_allocation(line, Allocation.Status.CANCELLED, actor=actor)
         return shipment
@@ -532,7 +517,7 @@ def receive_customer_return(
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Say why the goods came back."), field="reason")
-    location = location or _location(settings.MES_QUARANTINE_LOCATION, "MES_QUARANTINE_LOCATION")
+    location = location or get_configured_location("MES_QUARANTINE_LOCATION")
     if location.kind != Location.Kind.QUARANTINE:
         raise InvalidInput(_("Returns go into a quarantine location."), field="location")
     lot = _named_lot(item, lot, "lot")

@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
-from inventory.models import Item, Location, Lot, StockMove
+from inventory.models import Item, Lot, StockMove
 from mes import audit
 from mes.errors import (
     AlreadyExists,
@@ -260,8 +260,8 @@ def _copy_routing(order: ProductionOrder, *, actor) -> None:
             _("Item %(item)s has no active routing; the order cannot be released.")
             % {"item": order.item.code}
         )
-    issue_location = _location(settings.MES_ISSUE_LOCATION, "MES_ISSUE_LOCATION")
-    receipt_location = _location(settings.MES_RECEIPT_LOCATION, "MES_RECEIPT_LOCATION")
+    issue_location = inventory_selectors.get_configured_location("MES_ISSUE_LOCATION")
+    receipt_location = inventory_selectors.get_configured_location("MES_RECEIPT_LOCATION")
     Operation.objects.bulk_create(
         Operation(
             order=order,
@@ -283,16 +283,6 @@ def _copy_routing(order: ProductionOrder, *, actor) -> None:
         receipt_location=receipt_location,
         released_at=timezone.now(),
     )
-
-
-def _location(code: str, setting: str) -> Location:
-    location = Location.objects.filter(code=code).first()
-    if location is None:
-        raise InvalidTransition(
-            _("Location '%(code)s' (setting %(setting)s) does not exist; create it first.")
-            % {"code": code, "setting": setting}
-        )
-    return location
 
 
 def _shortages(order: ProductionOrder) -> list[Shortage]:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, mixins, serializers, status, viewsets
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
@@ -27,6 +27,7 @@ from mes.api.viewsets import (
     CodeField,
     CodeRef,
     CodeResourceViewSet,
+    RecordViewSet,
 )
 from mes.errors import InvalidInput, NotFound
 from mes.services import get_by_code
@@ -79,15 +80,7 @@ class InspectionPlanSerializer(serializers.ModelSerializer):
         model = InspectionPlan
         fields = (
             "code",
-            "name",
-            "item",
-            "operation_seq",
-            "kind",
-            "every_n_units",
-            "required_to_complete",
-            "hold_on_spec_violation",
-            "rule_set",
-            "is_active",
+            *services.PLAN_FIELDS,
             "version",
             "characteristics",
             "created_at",
@@ -245,15 +238,12 @@ class InspectionFilter(filters.FilterSet):
         fields = ("production_order", "item", "lot", "plan", "verdict")
 
 
-class InspectionViewSet(
-    ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class InspectionViewSet(RecordViewSet):
     """Inspections with their results, newest last (`updated_after` is the recording time)."""
 
     queryset = Inspection.objects.all()
     serializer_class = InspectionSerializer
     filterset_class = InspectionFilter
-    http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):
         return selectors.list_inspections().order_by("recorded_at", "id")

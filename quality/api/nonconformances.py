@@ -18,13 +18,13 @@ from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, mixins, serializers, status, viewsets
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from inventory.models import Location, Lot
 from mes.api.filters import UtcIsoDateTimeFilter
-from mes.api.viewsets import CODE_PATH_REGEX, ApiViewSetMixin, CodeField, CodeRef
+from mes.api.viewsets import CODE_PATH_REGEX, ApiViewSetMixin, CodeField, CodeRef, RecordViewSet
 from mes.errors import InvalidInput, NotFound
 from mes.models import QTY_DECIMAL_PLACES
 from mes.services import get_by_code
@@ -174,9 +174,7 @@ def _ncrs():
     ).prefetch_related("events__by", "holds")
 
 
-class NonconformanceViewSet(
-    ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class NonconformanceViewSet(RecordViewSet):
     """Nonconformance reports (NCRs) and their history."""
 
     queryset = Nonconformance.objects.all()
@@ -335,15 +333,12 @@ class LotHoldFilter(filters.FilterSet):
         return queryset.filter(Q(placed_at__gt=value) | Q(released_at__gt=value))
 
 
-class LotHoldViewSet(
-    ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class LotHoldViewSet(RecordViewSet):
     """Lot holds: a held lot cannot be allocated, picked, shipped or consumed."""
 
     queryset = LotHold.objects.all()
     serializer_class = LotHoldSerializer
     filterset_class = LotHoldFilter
-    http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):
         return LotHold.objects.select_related(

@@ -122,19 +122,7 @@ class InspectionPlanAdmin(ServiceModelAdmin):
     list_select_related = ("item",)
     autocomplete_fields = ("item",)
     readonly_fields = ("characteristics",)
-    fields = (
-        "code",
-        "name",
-        "item",
-        "operation_seq",
-        "kind",
-        "every_n_units",
-        "required_to_complete",
-        "hold_on_spec_violation",
-        "rule_set",
-        "is_active",
-        "characteristics",
-    )
+    fields = ("code", *services.PLAN_FIELDS, "characteristics")
     update_service = services.update_inspection_plan
 
     def get_readonly_fields(self, request, obj=None):

@@ -280,6 +280,39 @@ def _attribute_limits(chart: str, centre: float, sizes: Sequence[int]) -> tuple[
     return lows, highs
 
 
+def _rate_chart(
+    kind: str,
+    counts: Sequence[int],
+    sizes: Sequence[int],
+    frozen: FrozenLimits | None,
+    rule_set: str,
+) -> Chart:
+    """p (defective fraction) or u (defects per unit): limits per point from its size."""
+    centre = frozen.centre if frozen else sum(counts) / sum(sizes)
+    lows, highs = _attribute_limits(kind, centre, sizes)
+    limits = frozen or FrozenLimits(
+        chart=kind, centre=centre, lcl=None, ucl=None, points=len(counts)
+    )
+    rates = [count / size for count, size in zip(counts, sizes, strict=True)]
+    return _chart(kind, ChartLine(kind, rates, centre, lows, highs), None, limits, rule_set)
+
+
+def _count_chart(
+    kind: str, counts: Sequence[int], computed: FrozenLimits | None, frozen, rule_set: str
+) -> Chart:
+    """np or c: one count per point against constant limits."""
+    limits = frozen or computed
+    points = len(counts)
+    line = ChartLine(
+        kind,
+        [float(count) for count in counts],
+        limits.centre,
+        _flat(limits.lcl, points),
+        _flat(limits.ucl, points),
+    )
+    return _chart(kind, line, None, limits, rule_set)
+
+
 def p_chart(
     defectives: Sequence[int],
     sample_sizes: Sequence[int],
@@ -290,73 +323,7 @@ def p_chart(
     _check_counts(P, defectives, sample_sizes)
     if any(d > n for d, n in zip(defectives, sample_sizes, strict=True)):
         raise NotEnoughData("A sample cannot have more defective units than units.")
-    centre = frozen.centre if frozen else sum(defectives) / sum(sample_sizes)
-    lows, highs = _attribute_limits(P, centre, sample_sizes)
-    limits = frozen or FrozenLimits(
-        chart=P, centre=centre, lcl=None, ucl=None, points=len(defectives)
-    )
-    fractions = [d / n for d, n in zip(defectives, sample_sizes, strict=True)]
-    return _chart(P, ChartLine("p", fractions, centre, lows, highs), None, limits, rule_set)
-
-
-def np_chart(
-    defectives: Sequence[int],
-    sample_size: int,
-    *,
-    frozen: FrozenLimits | None = None,
-    rule_set: str = WESTERN_ELECTRIC,
-) -> Chart:
-    _check_counts(NP, defectives, [sample_size] * len(defectives))
-    if frozen is None:
-        p_bar = sum(defectives) / (sample_size * len(defectives))
-        centre = sample_size * p_bar
-        width = 3 * math.sqrt(centre * (1 - p_bar))
-        frozen_limits = FrozenLimits(
-            chart=NP,
-            centre=centre,
-            lcl=max(0.0, centre - width),
-            ucl=min(float(sample_size), centre + width),
-            points=len(defectives),
-        )
-    else:
-        frozen_limits = frozen
-    points = len(defectives)
-    line = ChartLine(
-        "np",
-        [float(d) for d in defectives],
-        frozen_limits.centre,
-        _flat(frozen_limits.lcl, points),
-        _flat(frozen_limits.ucl, points),
-    )
-    return _chart(NP, line, None, frozen_limits, rule_set)
-
-
-def c_chart(
-    defects: Sequence[int],
-    *,
-    frozen: FrozenLimits | None = None,
-    rule_set: str = WESTERN_ELECTRIC,
-) -> Chart:
-    _check_counts(C, defects, None)
-    if frozen is None:
-        centre = statistics.fmean(defects)
-        width = 3 * math.sqrt(centre)
-        frozen = FrozenLimits(
-            chart=C,
-            centre=centre,
-            lcl=max(0.0, centre - width),
-            ucl=centre + width,
-            points=len(defects),
-        )
-    points = len(defects)
-    line = ChartLine(
-        "c",
-        [float(d) for d in defects],
-        frozen.centre,
-        _flat(frozen.lcl, points),
-        _flat(frozen.ucl, points),
-    )
-    return _chart(C, line, None, frozen, rule_set)
+    return _rate_chart(P, defectives, sample_sizes, frozen, rule_set)
 
 
 def u_chart(
@@ -367,11 +334,51 @@ def u_chart(
     rule_set: str = WESTERN_ELECTRIC,
 ) -> Chart:
     _check_counts(U, defects, sample_sizes)
-    centre = frozen.centre if frozen else sum(defects) / sum(sample_sizes)
-    lows, highs = _attribute_limits(U, centre, sample_sizes)
-    limits = frozen or FrozenLimits(chart=U, centre=centre, lcl=None, ucl=None, points=len(defects))
-    rates = [d / n for d, n in zip(defects, sample_sizes, strict=True)]
-    return _chart(U, ChartLine("u", rates, centre, lows, highs), None, limits, rule_set)
+    return _rate_chart(U, defects, sample_sizes, frozen, rule_set)
+
+
+def np_chart(
+    defectives: Sequence[int],
+    sample_size: int,
+    *,
+    frozen: FrozenLimits | None = None,
+    rule_set: str = WESTERN_ELECTRIC,
+) -> Chart:
+    _check_counts(NP, defectives, [sample_size] * len(defectives))
+    computed = None
+    if frozen is None:
+        p_bar = sum(defectives) / (sample_size * len(defectives))
+        centre = sample_size * p_bar
+        width = 3 * math.sqrt(centre * (1 - p_bar))
+        computed = FrozenLimits(
+            chart=NP,
+            centre=centre,
+            lcl=max(0.0, centre - width),
+            ucl=min(float(sample_size), centre + width),
+            points=len(defectives),
+        )
+    return _count_chart(NP, defectives, computed, frozen, rule_set)
+
+
+def c_chart(
+    defects: Sequence[int],
+    *,
+    frozen: FrozenLimits | None = None,
+    rule_set: str = WESTERN_ELECTRIC,
+) -> Chart:
+    _check_counts(C, defects, None)
+    computed = None
+    if frozen is None:
+        centre = statistics.fmean(defects)
+        width = 3 * math.sqrt(centre)
+        computed = FrozenLimits(
+            chart=C,
+            centre=centre,
+            lcl=max(0.0, centre - width),
+            ucl=centre + width,
+            points=len(defects),
+        )
+    return _count_chart(C, defects, computed, frozen, rule_set)
 
 
 # --- one entry point -------------------------------------------------------------
