@@ -118,3 +118,53 @@ def test_stock_overview_filters_and_csv(signed_in, plant, django_assert_max_num_
 def test_someone_without_inventory_rights_cannot_see_the_overview(client, make_person):
     client.force_login(make_person("operator"))
     assert client.get(reverse("stock_overview")).status_code in (302, 403)
+
+
+def test_releasing_holds_in_the_admin_needs_the_permission(client, make_person, plant):
+    from quality.models import LotHold
+
+    hold = LotHold.objects.filter(source="manual").get()
+    changelist = reverse("admin:quality_lothold_changelist")
+    supervisor = make_person("supervisor", password="pw-123456789")
+    client.force_login(supervisor)
+    page = client.get(changelist)
+    assert page.status_code == 200 and b'value="release"' not in page.content
+    client.force_login(make_person("quality_inspector"))
+    asked = client.post(changelist, {"action": "release", "_selected_action": [hold.pk]})
+    assert asked.status_code == 200 and b'name="note"' in asked.content  # asks why
+    released = client.post(
+        changelist, {"action": "release", "_selected_action": [hold.pk], "note": "re-checked"}
+    )
+    assert released.status_code == 302
+    hold.refresh_from_db()
+    assert hold.released_at is not None and hold.release_note == "re-checked"
+
+
+def test_ncr_steps_in_the_admin(signed_in, plant):
+    from quality.models import Nonconformance
+
+    ncr = Nonconformance.objects.get(source="lot")
+    step = reverse("admin:quality_nonconformance_step", args=[ncr.pk, "disposition"])
+    done = signed_in.post(step, {"disposition": "use_as_is", "note": "cosmetic"})
+    assert done.status_code == 302
+    ncr.refresh_from_db()
+    assert ncr.status == "dispositioned" and ncr.disposition == "use_as_is"
+    out_of_order = signed_in.post(
+        reverse("admin:quality_nonconformance_step", args=[ncr.pk, "investigate"]), {"note": ""}
+    )
+    assert out_of_order.status_code == 200  # the form again, with the refusal as a message
+    ncr.refresh_from_db()
+    assert ncr.status == "dispositioned"
+
+
+def test_shipment_actions_in_the_admin(signed_in):
+    item = stocked_product({"L1": "5"})
+    order = order_for(item, "5")
+    shipment = distribution.create_shipment(
+        actor=None, sales_order=order, lines=[{"line": 1, "item": item.code, "qty": "5"}]
+    )
+    changelist = reverse("admin:orders_shipment_changelist")
+    shipped = signed_in.post(changelist, {"action": "ship", "_selected_action": [shipment.pk]})
+    assert shipped.status_code == 302
+    shipment.refresh_from_db()
+    assert shipment.status == "shipped"
