@@ -4,13 +4,13 @@ Tests run on PostgreSQL when DATABASE_URL points at it (CI always), else on
 SQLite; tests marked ``postgres`` are skipped on SQLite with the reason given.
 """
 
-import importlib
 from unittest import mock
 
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from mes.append_only import APPEND_ONLY_TABLES, append_only_statements
 from mes.roles import MACHINE_ROLES
 from mes.services import create_api_key, create_person
 
@@ -33,21 +33,21 @@ def pytest_collection_modifyitems(config, items):
 def sqlite_flush_keeps_the_ledger_append_only():
     """Let pytest-django empty an SQLite test database between transactional tests.
 
-    SQLite's flush deletes rows, which the stock ledger's triggers refuse
+    SQLite's flush deletes rows, which the append-only tables' triggers refuse
     (PostgreSQL's flush truncates, which they allow). The flush drops them,
-    deletes and makes them again: the ledger stays append-only for every test.
+    deletes and makes them again: the tables stay append-only for every test.
     """
     if connection.vendor != "sqlite":
         yield
         return
-    ledger = importlib.import_module("inventory.migrations.0006_stock_move_append_only")
     sql_flush = type(connection.ops).sql_flush
 
     def flush_around_triggers(self, style, tables, **kwargs):
         statements = sql_flush(self, style, tables, **kwargs)
-        if "inventory_stockmove" not in tables:
-            return statements
-        return [*ledger.SQLITE_DROP, *statements, *ledger.SQLITE_CREATE]
+        guarded = [table for table in APPEND_ONLY_TABLES if table in tables]
+        create = [s for table in guarded for s in append_only_statements(table, "sqlite")[0]]
+        drop = [s for table in guarded for s in append_only_statements(table, "sqlite")[1]]
+        return [*drop, *statements, *create]
 
     with mock.patch.object(type(connection.ops), "sql_flush", flush_around_triggers):
         yield

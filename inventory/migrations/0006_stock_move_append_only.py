@@ -10,57 +10,16 @@ the table, which drops these triggers: such a migration must create them again.
 
 from django.db import migrations
 
-POSTGRESQL_CREATE = [
-    """
-    CREATE OR REPLACE FUNCTION inventory_stockmove_append_only() RETURNS trigger AS $$
-    BEGIN
-        RAISE EXCEPTION 'inventory_stockmove is append-only: % refused', TG_OP
-            USING ERRCODE = 'restrict_violation';
-    END;
-    $$ LANGUAGE plpgsql
-    """,
-    """
-    CREATE TRIGGER inventory_stockmove_append_only
-    BEFORE UPDATE OR DELETE ON inventory_stockmove
-    FOR EACH ROW EXECUTE FUNCTION inventory_stockmove_append_only()
-    """,
-]
-POSTGRESQL_DROP = [
-    "DROP TRIGGER IF EXISTS inventory_stockmove_append_only ON inventory_stockmove",
-    "DROP FUNCTION IF EXISTS inventory_stockmove_append_only()",
-]
-SQLITE_CREATE = [
-    f"""
-    CREATE TRIGGER inventory_stockmove_no_{operation.lower()}
-    BEFORE {operation} ON inventory_stockmove
-    BEGIN
-        SELECT RAISE(ABORT, 'inventory_stockmove is append-only: {operation} refused');
-    END
-    """
-    for operation in ("UPDATE", "DELETE")
-]
-SQLITE_DROP = [
-    "DROP TRIGGER IF EXISTS inventory_stockmove_no_update",
-    "DROP TRIGGER IF EXISTS inventory_stockmove_no_delete",
-]
-STATEMENTS = {
-    "postgresql": (POSTGRESQL_CREATE, POSTGRESQL_DROP),
-    "sqlite": (SQLITE_CREATE, SQLITE_DROP),
-}
-
-
-def _run(schema_editor, forward: bool) -> None:
-    create, drop = STATEMENTS.get(schema_editor.connection.vendor, ([], []))
-    for statement in create if forward else drop:
-        schema_editor.execute(statement, params=None)  # no placeholders: keep "%" as is
+from mes.append_only import create_triggers as _create
+from mes.append_only import drop_triggers as _drop
 
 
 def create_triggers(apps, schema_editor):
-    _run(schema_editor, forward=True)
+    _create(schema_editor, "inventory_stockmove")
 
 
 def drop_triggers(apps, schema_editor):
-    _run(schema_editor, forward=False)
+    _drop(schema_editor, "inventory_stockmove")
 
 
 class Migration(migrations.Migration):

@@ -13,6 +13,7 @@ from .execution import (
     ResumeOperationView,
     StartOperationView,
 )
+from .machine_data import urlpatterns as machine_data_routes
 from .views import (
     AreaViewSet,
     ItemRoutingVersionsView,
@@ -63,3 +64,6 @@ urlpatterns += [
         rf"{OPERATION_PATH}/complete/$", CompleteOperationView.as_view(), name="operation-complete"
     ),
 ]
+
+# Machine data: bulk ingest of machine signals.
+urlpatterns += machine_data_routes
