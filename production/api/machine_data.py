@@ -1,4 +1,5 @@
-"""`machine-events/`: bulk ingest of machine signals for PLC gateways (contract: Machine data).
+"""`machine-events/`: bulk ingest of machine signals for PLC gateways; `oee/` (contract:
+Machine data, OEE).
 
 POST a list of `{machine, ts, state?, reason?, count_total?, count_reject?}` (up to
 10,000): 202 `{accepted, duplicates, rejected}`. Good rows are kept when others are
@@ -10,13 +11,16 @@ from __future__ import annotations
 
 from django.urls import re_path
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
 from mes.errors import InvalidInput
 
-from ..models import MachineEvent
+from ..models import Machine, MachineEvent, WorkCenter
+from ..oee import model as oee_model
+from ..oee.selectors import get_oee
 from ..oee.services import MAX_BATCH, ingest_machine_events
 
 
@@ -98,3 +102,84 @@ class MachineEventIngestView(generics.GenericAPIView):
 urlpatterns = [
     re_path(r"^machine-events/$", MachineEventIngestView.as_view(), name="machine-events"),
 ]
+
+
+# --- OEE ---------------------------------------------------------------------------
+
+MAX_OEE_DAYS = 92
+
+
+class OeeQuerySerializer(serializers.Serializer):
+    machine = serializers.SlugRelatedField(
+        slug_field="code", queryset=Machine.objects.select_related("work_center"), required=False
+    )
+    work_center = serializers.SlugRelatedField(
+        slug_field="code", queryset=WorkCenter.objects.all(), required=False
+    )
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    group = serializers.ChoiceField(choices=oee_model.GROUPS, default="shift")
+
+    def to_internal_value(self, data):
+        values = {key: data.get(key) for key in ("machine", "work_center", "group")}
+        values |= {"start": data.get("from"), "end": data.get("to")}
+        return super().to_internal_value({k: v for k, v in values.items() if v})
+
+    def validate(self, attrs):
+        if bool(attrs.get("machine")) == bool(attrs.get("work_center")):
+            raise serializers.ValidationError(
+                {"machine": [_("Name a machine or a work center (one of them).")]}
+            )
+        if attrs["start"] >= attrs["end"]:
+            raise serializers.ValidationError({"from": [_("The start is after the end.")]})
+        if (attrs["end"] - attrs["start"]).days > MAX_OEE_DAYS:
+            raise serializers.ValidationError(
+                {"from": [_("At most %(days)s days at a time.") % {"days": MAX_OEE_DAYS}]}
+            )
+        return attrs
+
+
+class OeeRowSerializer(serializers.Serializer):
+    period = serializers.CharField(help_text="2026-11-24 DAY, 2026-11-24 or 2026-W48.")
+    period_start = serializers.DateTimeField()
+    period_end = serializers.DateTimeField()
+    planned_time_s = serializers.FloatField(help_text="Planned busy time.")
+    run_time_s = serializers.FloatField(help_text="Actual production time.")
+    down_time_s = serializers.FloatField()
+    setup_time_s = serializers.FloatField()
+    idle_time_s = serializers.FloatField()
+    unknown_time_s = serializers.FloatField()
+    availability = serializers.FloatField(allow_null=True)
+    performance = serializers.FloatField(allow_null=True)
+    quality = serializers.FloatField(allow_null=True)
+    oee = serializers.FloatField(allow_null=True)
+    good = serializers.FloatField()
+    total = serializers.FloatField()
+
+
+class OeeView(generics.GenericAPIView):
+    """OEE per ISO 22400-2 of a machine or a work center, per `shift`, `day` or `week`
+    (periods of the shift calendar) for `from`–`to` (at most 92 days); see docs/oee.md."""
+
+    queryset = MachineEvent.objects.all()
+    serializer_class = OeeRowSerializer
+    pagination_class = None
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("machine", OpenApiTypes.STR),
+            OpenApiParameter("work_center", OpenApiTypes.STR),
+            OpenApiParameter("from", OpenApiTypes.DATETIME, required=True),
+            OpenApiParameter("to", OpenApiTypes.DATETIME, required=True),
+            OpenApiParameter("group", OpenApiTypes.STR, enum=list(oee_model.GROUPS)),
+        ],
+        responses=OeeRowSerializer(many=True),
+    )
+    def get(self, request):
+        query = OeeQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows = get_oee(**query.validated_data)
+        return Response(OeeRowSerializer(rows, many=True).data)
+
+
+urlpatterns.append(re_path(r"^oee/$", OeeView.as_view(), name="oee"))
