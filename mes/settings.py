@@ -229,6 +229,8 @@ CACHES = {
 }
 
 MQTT_URL = os.environ.get("MQTT_URL", "mqtt://127.0.0.1:1883")
+MES_MQTT_PREFIX = os.environ.get("MES_MQTT_PREFIX", "mes")
+MES_MQTT_CLIENT_ID = os.environ.get("MES_MQTT_CLIENT_ID", "mes-ingester")
 
 # How long an Idempotency-Key is remembered, and after how long an in-flight
 # claim whose process died may be taken over by a retry.

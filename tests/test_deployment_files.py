@@ -14,7 +14,7 @@ APP_SERVICES = {name: spec for name, spec in SERVICES.items() if spec.get("build
 
 
 def test_app_services_share_the_full_mode_environment():
-    assert set(APP_SERVICES) == {"migrate", "web", "worker", "beat"}
+    assert set(APP_SERVICES) == {"migrate", "web", "worker", "beat", "mqtt-ingester"}
     for spec in APP_SERVICES.values():
         env = spec["environment"]
         assert env["DATABASE_URL"].startswith("postgres://")
@@ -26,7 +26,7 @@ def test_dependencies_exist_and_migrate_runs_first():
     for name, spec in SERVICES.items():
         for dependency in spec.get("depends_on", {}):
             assert dependency in SERVICES, f"{name} depends on unknown {dependency}"
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "beat", "mqtt-ingester"):
         assert SERVICES[name]["depends_on"]["migrate"]["condition"] == (
             "service_completed_successfully"
         )
@@ -36,6 +36,8 @@ def test_dependencies_exist_and_migrate_runs_first():
 def test_commands_name_things_that_exist():
     assert SERVICES["migrate"]["command"][:2] == ["python", "manage.py"]
     assert SERVICES["migrate"]["command"][2] in get_commands()
+    assert SERVICES["mqtt-ingester"]["command"][:3] == ["python", "manage.py", "ingest_mqtt"]
+    assert "ingest_mqtt" in get_commands()
     for name in ("worker", "beat"):
         command = SERVICES[name]["command"]
         assert command[:3] == ["celery", "-A", "mes"]

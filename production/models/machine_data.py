@@ -5,7 +5,7 @@ once. ``ts`` is when the machine says it happened, ``received_at`` when it arriv
 results are computed from ``ts``, so late and out-of-order events are fine.
 """
 
-__all__ = ["MachineEvent"]
+__all__ = ["MachineEvent", "MqttRejection"]
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -92,3 +92,22 @@ class MachineEvent(models.Model):
             else f"{self.count_total}/{self.count_reject}"
         )
         return f"{self.machine_id} {self.ts:%Y-%m-%d %H:%M:%S} {what}"
+
+
+class MqttRejection(models.Model):
+    """An MQTT message the ingester could not use: kept with the reason, for the admin."""
+
+    permission_area = "machine_data"
+
+    topic = models.CharField(_("topic"), max_length=300)
+    payload = models.TextField(_("payload"), help_text=_("The first 2,000 characters."))
+    reason = models.TextField(_("reason"))
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("rejected MQTT message")
+        verbose_name_plural = _("rejected MQTT messages")
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.topic}: {self.reason[:80]}"

@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from mes.admin import ReadOnlyAdmin
 
-from ..models import MachineEvent
+from ..models import MachineEvent, MqttRejection
 
 
 @admin.register(MachineEvent)
@@ -25,3 +25,12 @@ class MachineEventAdmin(ReadOnlyAdmin):
     list_select_related = ("machine", "reason")
     date_hierarchy = "ts"
     show_full_result_count = False  # millions of rows: counting them is slow
+
+
+@admin.register(MqttRejection)
+class MqttRejectionAdmin(ReadOnlyAdmin):
+    """What the MQTT ingester could not use, and why (the messages themselves are acked)."""
+
+    list_display = ("received_at", "topic", "reason")
+    search_fields = ("topic", "reason")
+    date_hierarchy = "received_at"
