@@ -16,12 +16,13 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
+from mes.api.viewsets import ApiViewSetMixin
 from mes.errors import InvalidInput
 
-from ..models import Machine, MachineEvent, WorkCenter
+from ..models import DowntimeClassification, Machine, MachineEvent, ReasonCode, WorkCenter
 from ..oee import model as oee_model
-from ..oee.selectors import get_oee
-from ..oee.services import MAX_BATCH, ingest_machine_events
+from ..oee.selectors import get_oee, list_downtime
+from ..oee.services import MAX_BATCH, classify_downtime, ingest_machine_events
 
 
 class MachineEventInputSerializer(serializers.Serializer):
@@ -183,3 +184,97 @@ class OeeView(generics.GenericAPIView):
 
 
 urlpatterns.append(re_path(r"^oee/$", OeeView.as_view(), name="oee"))
+
+
+# --- downtime ------------------------------------------------------------------------
+
+
+class DowntimeQuerySerializer(OeeQuerySerializer):
+    group = None
+    unclassified = serializers.BooleanField(default=False)
+
+    def to_internal_value(self, data):
+        values = {key: data.get(key) for key in ("machine", "work_center", "unclassified")}
+        values |= {"start": data.get("from"), "end": data.get("to")}
+        return serializers.Serializer.to_internal_value(
+            self, {k: v for k, v in values.items() if v not in (None, "")}
+        )
+
+
+class DowntimeSerializer(serializers.Serializer):
+    machine = serializers.CharField()
+    started_at = serializers.DateTimeField(
+        help_text="When the machine went down (names the period)."
+    )
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    lost_s = serializers.FloatField(help_text="Seconds of planned working time lost.")
+    reason = serializers.CharField(allow_null=True)
+    classified = serializers.BooleanField(help_text="The reason was given by a person.")
+
+
+class ClassifySerializer(serializers.Serializer):
+    machine = serializers.SlugRelatedField(slug_field="code", queryset=Machine.objects.all())
+    started_at = serializers.DateTimeField()
+    reason = serializers.SlugRelatedField(slug_field="code", queryset=ReasonCode.objects.all())
+
+
+class DowntimeView(generics.GenericAPIView):
+    """Down periods inside planned working time, with their reason (`unclassified=true`:
+    only those without one, for operators and supervisors to classify)."""
+
+    queryset = MachineEvent.objects.all()
+    serializer_class = DowntimeSerializer
+    pagination_class = None
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("machine", OpenApiTypes.STR),
+            OpenApiParameter("work_center", OpenApiTypes.STR),
+            OpenApiParameter("from", OpenApiTypes.DATETIME, required=True),
+            OpenApiParameter("to", OpenApiTypes.DATETIME, required=True),
+            OpenApiParameter("unclassified", OpenApiTypes.BOOL),
+        ],
+        responses=DowntimeSerializer(many=True),
+    )
+    def get(self, request):
+        query = DowntimeQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        values = query.validated_data
+        machine = values.get("machine")
+        machines = (
+            [machine] if machine else list(values["work_center"].machines.filter(is_active=True))
+        )
+        rows = list_downtime(
+            machines=machines,
+            start=values["start"],
+            end=values["end"],
+            unclassified_only=values["unclassified"],
+        )
+        return Response(DowntimeSerializer(rows, many=True).data)
+
+
+class ClassifyDowntimeView(ApiViewSetMixin, generics.GenericAPIView):
+    """Give a down period without a reason its downtime reason."""
+
+    queryset = DowntimeClassification.objects.all()
+    serializer_class = ClassifySerializer
+
+    @extend_schema(request=ClassifySerializer, responses=ClassifySerializer)
+    def post(self, request):
+        given = self.get_serializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        values = given.validated_data
+        classify_downtime(
+            values["machine"],
+            started_at=values["started_at"],
+            reason=values["reason"],
+            actor=self.actor,
+        )
+        return Response(given.data)
+
+
+urlpatterns += [
+    re_path(r"^downtime/$", DowntimeView.as_view(), name="downtime"),
+    re_path(r"^downtime/classify/$", ClassifyDowntimeView.as_view(), name="downtime-classify"),
+]

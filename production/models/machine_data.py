@@ -5,8 +5,9 @@ once. ``ts`` is when the machine says it happened, ``received_at`` when it arriv
 results are computed from ``ts``, so late and out-of-order events are fine.
 """
 
-__all__ = ["MachineEvent", "MqttRejection"]
+__all__ = ["DowntimeClassification", "MachineEvent", "MqttRejection"]
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -111,3 +112,43 @@ class MqttRejection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic}: {self.reason[:80]}"
+
+
+class DowntimeClassification(models.Model):
+    """The reason an operator or supervisor gave a down period the machine sent without one.
+
+    Events are append-only, so the reason lives beside the event it explains: the down
+    event of ``machine`` at ``started_at``.
+    """
+
+    permission_area = "machine_data"
+
+    machine = models.ForeignKey(
+        Machine, verbose_name=_("machine"), on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(_("down since"))
+    reason = models.ForeignKey(
+        ReasonCode, verbose_name=_("reason"), on_delete=models.PROTECT, related_name="+"
+    )
+    classified_at = models.DateTimeField(_("classified at"), auto_now=True)
+    classified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("classified by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("downtime classification")
+        verbose_name_plural = _("downtime classifications")
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["machine", "started_at"], name="downtime_classified_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.machine_id} {self.started_at:%Y-%m-%d %H:%M}: {self.reason_id}"

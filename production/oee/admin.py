@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from mes.admin import ReadOnlyAdmin
 
-from ..models import MachineEvent, MqttRejection
+from ..models import DowntimeClassification, MachineEvent, MqttRejection
 
 
 @admin.register(MachineEvent)
@@ -34,3 +34,13 @@ class MqttRejectionAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "topic", "reason")
     search_fields = ("topic", "reason")
     date_hierarchy = "received_at"
+
+
+@admin.register(DowntimeClassification)
+class DowntimeClassificationAdmin(ReadOnlyAdmin):
+    """Reasons people gave down periods (classified through the API and, soon, the tablet)."""
+
+    list_display = ("started_at", "machine", "reason", "classified_by", "classified_at")
+    list_filter = ("reason",)
+    search_fields = ("machine__code",)
+    list_select_related = ("machine", "reason", "classified_by")

@@ -14,7 +14,7 @@ from typing import Any
 from production.calendars.selectors import get_working_windows
 from quality.kpis import report_counts
 
-from ..models import Machine, MachineEvent, OperationEvent, WorkCenter
+from ..models import DowntimeClassification, Machine, MachineEvent, OperationEvent, WorkCenter
 from . import model
 
 # Operation events that start or stop an operation's running time (operation logs).
@@ -169,3 +169,47 @@ def get_oee(
         first = found[0][1]
         rows.append(_row(key, first["period_start"], first["period_end"], results, ideal))
     return sorted(rows, key=lambda r: r["period_start"])
+
+
+def list_downtime(
+    *, machines: list[Machine], start: datetime, end: datetime, unclassified_only: bool = False
+) -> list[dict[str, Any]]:
+    """Down periods of the machines in [start, end) that fall in planned working time (a
+    stop in a break or outside the shifts is no loss), with their reason: the machine's,
+    else the one an operator or supervisor gave, else none (to classify)."""
+    rows = []
+    for machine in machines:
+        windows = get_working_windows(work_center=machine.work_center, start=start, end=end)
+        working = [(w.start, w.end) for w in windows]
+        changes = _state_changes(machine, start, end) or []
+        earliest = changes[0].at if changes else start
+        given = dict(
+            DowntimeClassification.objects.filter(
+                machine=machine, started_at__gte=earliest, started_at__lt=end
+            ).values_list("started_at", "reason__code")
+        )
+        for span in model.state_spans(changes, start, end):
+            if span.state != model.DOWN:
+                continue
+            lost = model.seconds(model.intersect([(span.start, span.end)], working))
+            if not lost:
+                continue
+            since = next(
+                (c.at for c in reversed(changes) if c.at <= span.start and c.state == model.DOWN),
+                span.start,
+            )
+            reason = span.reason or given.get(since)
+            if unclassified_only and reason:
+                continue
+            rows.append(
+                {
+                    "machine": machine.code,
+                    "started_at": since,
+                    "start": span.start,
+                    "end": span.end,
+                    "lost_s": lost,
+                    "reason": reason,
+                    "classified": span.reason is None and reason is not None,
+                }
+            )
+    return sorted(rows, key=lambda r: (r["start"], r["machine"]))

@@ -21,7 +21,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from ..models import Machine, MachineEvent, ReasonCode
+from mes import audit
+from mes.errors import InvalidInput, InvalidTransition, NotFound
+
+from ..models import DowntimeClassification, Machine, MachineEvent, ReasonCode
 
 MAX_BATCH = 10_000
 
@@ -163,3 +166,37 @@ def _stored_keys(candidates: Mapping[tuple, MachineEvent]) -> set[tuple]:
         wanted |= Q(machine_id=machine_id, ts__gte=min(times), ts__lte=max(times))
     found = MachineEvent.objects.filter(wanted).values_list("machine_id", "ts", "kind")
     return {key for key in found if key in candidates}
+
+
+def classify_downtime(
+    machine: Machine, *, started_at: datetime, reason: ReasonCode, actor
+) -> DowntimeClassification:
+    """Give a down period the machine sent without a reason its reason (again: changes it,
+    audited). The period is named by its down event's time."""
+    if reason.kind != ReasonCode.Kind.DOWNTIME:
+        raise InvalidInput(_("Choose a downtime reason."), field="reason")
+    event = MachineEvent.objects.filter(
+        machine=machine, kind=MachineEvent.Kind.STATE, state=MachineEvent.State.DOWN, ts=started_at
+    ).first()
+    if event is None:
+        raise NotFound(_("The machine has no down period starting then."))
+    if event.reason_id is not None:
+        raise InvalidTransition(_("The machine already gave this down period a reason."))
+    with transaction.atomic():
+        found = (
+            DowntimeClassification.objects.select_for_update()
+            .filter(machine=machine, started_at=started_at)
+            .first()
+        )
+        user = actor if getattr(actor, "pk", None) else None
+        if found is None:
+            found = DowntimeClassification.objects.create(
+                machine=machine, started_at=started_at, reason=reason, classified_by=user
+            )
+            audit.record_create(actor, found)
+        elif found.reason_id != reason.pk:
+            before = audit.snapshot(found)
+            found.reason, found.classified_by = reason, user
+            found.save()
+            audit.record_update(actor, found, before)
+        return found

@@ -145,3 +145,49 @@ def test_bad_oee_queries(api_client_for):
         {"work_center": "NOPE", "from": "2026-11-02T00:00:00Z", "to": "2026-11-01T00:00:00Z"},
     )
     assert reversed_.status_code == 400
+
+
+def test_unclassified_downtime_is_listed_and_classified(press, api_client_for):
+    ReasonCodeFactory(code="DT-MATERIAL", kind=ReasonCode.Kind.DOWNTIME)
+    ReasonCodeFactory(code="PAUSE-BREAK", kind=ReasonCode.Kind.PAUSE)
+    ingest_machine_events(
+        [
+            {"machine": "PRESS-01", "ts": local("06:00").isoformat(), "state": "running"},
+            {"machine": "PRESS-01", "ts": local("09:00").isoformat(), "state": "down"},
+            {"machine": "PRESS-01", "ts": local("09:30").isoformat(), "state": "running"},
+            # a stop inside the break is no loss: not listed
+            {"machine": "PRESS-01", "ts": local("10:05").isoformat(), "state": "down"},
+            {"machine": "PRESS-01", "ts": local("10:25").isoformat(), "state": "running"},
+        ]
+    )
+    supervisor = api_client_for("supervisor")
+    window = {
+        "machine": "PRESS-01",
+        "from": local("00:00").isoformat(),
+        "to": local("23:59").isoformat(),
+    }
+    open_ = supervisor.get("/api/v1/downtime/", {**window, "unclassified": "true"})
+    assert open_.status_code == 200, open_.content
+    [row] = open_.json()
+    assert row["lost_s"] == 1800 and row["reason"] is None
+    bad_reason = supervisor.post(
+        "/api/v1/downtime/classify/",
+        {"machine": "PRESS-01", "started_at": row["started_at"], "reason": "PAUSE-BREAK"},
+        format="json",
+    )
+    assert bad_reason.status_code == 400
+    nothing_then = supervisor.post(
+        "/api/v1/downtime/classify/",
+        {"machine": "PRESS-01", "started_at": local("11:11").isoformat(), "reason": "DT-MATERIAL"},
+        format="json",
+    )
+    assert nothing_then.status_code == 404
+    done = supervisor.post(
+        "/api/v1/downtime/classify/",
+        {"machine": "PRESS-01", "started_at": row["started_at"], "reason": "DT-MATERIAL"},
+        format="json",
+    )
+    assert done.status_code == 200, done.content
+    assert supervisor.get("/api/v1/downtime/", {**window, "unclassified": "true"}).json() == []
+    [classified] = supervisor.get("/api/v1/downtime/", window).json()
+    assert (classified["reason"], classified["classified"]) == ("DT-MATERIAL", True)
