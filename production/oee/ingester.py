@@ -1,6 +1,7 @@
 """The MQTT ingester: subscribes to machine topics and writes batches of events.
 
-QoS 1 with a persistent session (clean_session=False) and manual acknowledgement: a
+QoS 1 with a persistent session (MQTT 5, clean_start=False and a session expiry) and
+manual acknowledgement: a
 message is acknowledged only after the batch holding it is committed (or the message
 is recorded as rejected), so a crash or a database outage loses nothing — the broker
 delivers the unacknowledged messages again, and the natural key stores them once.
@@ -17,12 +18,17 @@ from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
 from django.db import DatabaseError, close_old_connections
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from ..models import Machine, MachineEvent, MqttRejection
 from . import mqtt as scheme
 from .services import ingest_machine_events
 
 log = logging.getLogger("mes.mqtt")
+
+SESSION_EXPIRY_S = 7 * 24 * 3600  # the broker keeps our queue through a week's outage
+RECEIVE_MAXIMUM = 65_535  # unacknowledged messages the broker may send us (MQTT 5 maximum)
 
 
 @dataclass
@@ -95,13 +101,24 @@ def run(
     client.manual_ack_set(True)
     client.reconnect_delay_set(min_delay=1, max_delay=30)
 
-    def on_connect(client, userdata, flags, reason_code, properties):
+    def on_connect(client, userdata, flags, reason_code, properties=None):
         log.info("MQTT connected to %s (%s)", url, reason_code)
         client.subscribe([(topic, 1) for topic in scheme.subscriptions(prefix)])
 
     client.on_connect = on_connect
     client.on_message = lambda client, userdata, message: inbox.put(message)
-    client.connect_async(target.hostname or "127.0.0.1", target.port or 1883, keepalive=30)
+    # MQTT 5: the session outlives a disconnect (the broker keeps our messages), and the
+    # broker may have a whole batch in flight, unacknowledged, while we write it.
+    properties = Properties(PacketTypes.CONNECT)
+    properties.SessionExpiryInterval = SESSION_EXPIRY_S
+    properties.ReceiveMaximum = RECEIVE_MAXIMUM
+    client.connect_async(
+        target.hostname or "127.0.0.1",
+        target.port or 1883,
+        keepalive=30,
+        clean_start=False,
+        properties=properties,
+    )
     client.loop_start()
     stats, last_message = Stats(), time.monotonic()
     try:
