@@ -108,6 +108,13 @@ urlpatterns = [
 # --- OEE ---------------------------------------------------------------------------
 
 MAX_OEE_DAYS = 92
+# The query parameters OEE and downtime share: what, and over which time.
+MACHINE_WINDOW = [
+    OpenApiParameter("machine", OpenApiTypes.STR),
+    OpenApiParameter("work_center", OpenApiTypes.STR),
+    OpenApiParameter("from", OpenApiTypes.DATETIME, required=True),
+    OpenApiParameter("to", OpenApiTypes.DATETIME, required=True),
+]
 
 
 class OeeQuerySerializer(serializers.Serializer):
@@ -168,10 +175,7 @@ class OeeView(generics.GenericAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("machine", OpenApiTypes.STR),
-            OpenApiParameter("work_center", OpenApiTypes.STR),
-            OpenApiParameter("from", OpenApiTypes.DATETIME, required=True),
-            OpenApiParameter("to", OpenApiTypes.DATETIME, required=True),
+            *MACHINE_WINDOW,
             OpenApiParameter("group", OpenApiTypes.STR, enum=list(oee_model.GROUPS)),
         ],
         responses=OeeRowSerializer(many=True),
@@ -229,10 +233,7 @@ class DowntimeView(generics.GenericAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("machine", OpenApiTypes.STR),
-            OpenApiParameter("work_center", OpenApiTypes.STR),
-            OpenApiParameter("from", OpenApiTypes.DATETIME, required=True),
-            OpenApiParameter("to", OpenApiTypes.DATETIME, required=True),
+            *MACHINE_WINDOW,
             OpenApiParameter("unclassified", OpenApiTypes.BOOL),
         ],
         responses=DowntimeSerializer(many=True),
