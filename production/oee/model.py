@@ -23,6 +23,7 @@ counts from zero), never negative output.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -179,6 +180,20 @@ def state_spans(changes: Iterable[StateChange], start: datetime, end: datetime) 
     return spans
 
 
+class Timeline:
+    """A machine's state changes, sorted once, for many periods."""
+
+    def __init__(self, changes: Iterable[StateChange]):
+        self.changes = sorted(changes, key=lambda c: (c.at, c.state, c.reason or ""))
+        self.times = [change.at for change in self.changes]
+
+    def around(self, start: datetime, end: datetime) -> list[StateChange]:
+        """What ``state_spans`` needs for [start, end): the last change at or before
+        ``start`` and those inside — by binary search, not a scan of the whole list."""
+        first = max(bisect_right(self.times, start) - 1, 0)
+        return self.changes[first : bisect_left(self.times, end)]
+
+
 def _span(start: datetime, end: datetime, change: StateChange | None) -> StateSpan:
     if change is None:
         return StateSpan(start, end, UNKNOWN)
@@ -324,6 +339,7 @@ __all__ = [
     "Quantities",
     "StateChange",
     "StateSpan",
+    "Timeline",
     "compute",
     "counter_increments",
     "group_windows",

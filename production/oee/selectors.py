@@ -82,6 +82,7 @@ def machine_oee(
         return []
     first, last = periods[0].start, periods[-1].end
     changes = _state_changes(machine, first, last)
+    ordered = model.Timeline(changes) if changes is not None else None
     increments = _counter_increments(machine, first, last)
     running = _operation_running(machine, first, last) if changes is None else ()
     rows = []
@@ -98,8 +99,10 @@ def machine_oee(
                 working=period.working,
                 ideal_cycle_time_s=float(machine.ideal_cycle_time_s),
                 states=None
-                if changes is None
-                else model.state_spans(changes, period.start, period.end),
+                if ordered is None
+                else model.state_spans(
+                    ordered.around(period.start, period.end), period.start, period.end
+                ),
                 operation_running=running,
                 quantities=quantities,
             )

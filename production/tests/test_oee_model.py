@@ -189,3 +189,14 @@ def test_interval_arithmetic():
     assert model.merge(a) == [(at("06:00"), at("12:00"))]
     assert model.intersect(a, b) == [(at("08:00"), at("09:30")), (at("11:00"), at("12:00"))]
     assert model.subtract(a, b) == [(at("06:00"), at("08:00")), (at("09:30"), at("11:00"))]
+
+
+def test_a_timeline_gives_each_period_what_it_needs():
+    changes = [StateChange(at(f"{h:02d}:00"), "running" if h % 2 else "idle") for h in range(24)]
+    line = model.Timeline(reversed(changes))
+    assert line.around(at("05:30"), at("08:00")) == changes[5:8]
+    assert line.around(at("00:00"), at("01:00")) == changes[0:1]
+    for start, end in [(at("05:30"), at("08:00")), (at("23:10"), at("23:50"))]:
+        assert model.state_spans(line.around(start, end), start, end) == model.state_spans(
+            changes, start, end
+        )
