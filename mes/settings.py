@@ -205,6 +205,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_TIMEZONE = TIME_ZONE
+# Task modules autodiscovery (``<app>.tasks``) does not reach.
+CELERY_IMPORTS = ["production.oee.tasks"]
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-idempotency-records": {
         "task": "mes.tasks.purge_idempotency_records_task",
@@ -213,6 +215,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-stale-import-uploads": {
         "task": "mes.tasks.purge_stale_uploads_task",
         "schedule": timedelta(hours=6),
+    },
+    "roll-up-oee": {
+        "task": "production.oee.tasks.roll_up_oee_task",
+        "schedule": timedelta(seconds=int(os.environ.get("MES_OEE_ROLLUP_EVERY_S", "30"))),
     },
     "reconcile-stock-balances": {
         "task": "inventory.tasks.reconcile_stock_task",
@@ -253,6 +259,8 @@ MES_RECEIPT_LOCATION = os.environ.get("MES_RECEIPT_LOCATION", "STOCK")
 MES_SHIPPING_LOCATION = os.environ.get("MES_SHIPPING_LOCATION", "SHIP-DOCK")
 MES_QUARANTINE_LOCATION = os.environ.get("MES_QUARANTINE_LOCATION", "QC-HOLD")
 MES_MACHINE_EVENT_MAX_FUTURE_S = int(os.environ.get("MES_MACHINE_EVENT_MAX_FUTURE_S", "300"))
+# OEE: rejects counted this long after a setup are start-up losses (reduced yield).
+MES_OEE_STARTUP_WINDOW_S = int(os.environ.get("MES_OEE_STARTUP_WINDOW_S", "600"))
 MES_REPORT_TOLERANCE_PCT = Decimal(os.environ.get("MES_REPORT_TOLERANCE_PCT", "0"))
 
 if PRODUCTION:

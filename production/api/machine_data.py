@@ -21,6 +21,7 @@ from mes.errors import InvalidInput
 
 from ..models import DowntimeClassification, Machine, MachineEvent, ReasonCode, WorkCenter
 from ..oee import model as oee_model
+from ..oee.rollup import roll_up_oee
 from ..oee.selectors import get_oee, list_downtime
 from ..oee.services import MAX_BATCH, classify_downtime, ingest_machine_events
 
@@ -163,11 +164,15 @@ class OeeRowSerializer(serializers.Serializer):
     oee = serializers.FloatField(allow_null=True)
     good = serializers.FloatField()
     total = serializers.FloatField()
+    computed_until = serializers.DateTimeField(
+        help_text="The figures hold up to this time (a running shift: up to now)."
+    )
 
 
 class OeeView(generics.GenericAPIView):
     """OEE per ISO 22400-2 of a machine or a work center, per `shift`, `day` or `week`
-    (periods of the shift calendar) for `from`–`to` (at most 92 days); see docs/oee.md."""
+    (periods of the shift calendar) for `from`–`to` (at most 92 days), from the shift
+    snapshots the roll-ups keep (a running shift up to now); see docs/oee.md."""
 
     queryset = MachineEvent.objects.all()
     serializer_class = OeeRowSerializer
@@ -183,7 +188,13 @@ class OeeView(generics.GenericAPIView):
     def get(self, request):
         query = OeeQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        rows = get_oee(**query.validated_data)
+        wanted = query.validated_data
+        machines = (
+            [wanted["machine"]] if wanted.get("machine") else wanted["work_center"].machines.all()
+        )
+        # What the beat's last roll-up left stale (seconds' worth) is computed first.
+        roll_up_oee(machine_ids=[machine.pk for machine in machines])
+        rows = get_oee(**wanted)
         return Response(OeeRowSerializer(rows, many=True).data)
 
 

@@ -62,6 +62,7 @@ from ..models import (
     ProductionOrder,
     ReasonCode,
 )
+from ..oee.rollup import mark_stale
 from ..selectors import get_active_routing
 
 OrderStatus = ProductionOrder.Status
@@ -521,12 +522,15 @@ def _already_made(operation: Operation, kind: str) -> bool:
 
 
 def _write_event(operation: Operation, kind: str, *, actor, **fields: Any) -> OperationEvent:
-    return OperationEvent.objects.create(
+    event = OperationEvent.objects.create(
         operation=operation,
         kind=kind,
         actor=actor if getattr(actor, "pk", None) else None,
         **fields,
     )
+    # The machine's OEE takes its time and quantities from these logs when it sends none.
+    mark_stale([(operation.machine_id, event.at)])
+    return event
 
 
 # --- reports: quantities, materials, finished goods, genealogy ------------------------

@@ -27,7 +27,8 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from itertools import pairwise
 
 RUNNING, IDLE, DOWN, SETUP, PLANNED_STOP = "running", "idle", "down", "setup", "planned_stop"
 STATES = (RUNNING, IDLE, DOWN, SETUP, PLANNED_STOP)
@@ -99,6 +100,8 @@ class Oee:
     performance: float | None
     quality: float | None
     oee: float | None
+    # Seconds down inside planned busy time per reason ("" when none was given).
+    down_by_reason: dict[str, float] = field(default_factory=dict)
 
 
 # --- intervals -----------------------------------------------------------------------
@@ -261,6 +264,12 @@ def compute(period: PeriodInput) -> Oee:
         return seconds(intersect(planned, by_state.get(state, [])))
 
     run = inside(RUNNING)
+    down_by_reason: dict[str, float] = defaultdict(float)
+    for span in period.states or ():
+        if span.state == DOWN:
+            down_by_reason[span.reason or ""] += seconds(
+                intersect(planned, [(span.start, span.end)])
+            )
     total, good = period.quantities.total, period.quantities.good
     availability = _ratio(run, seconds(planned))
     performance = _ratio(period.ideal_cycle_time_s * total, run)
@@ -280,6 +289,24 @@ def compute(period: PeriodInput) -> Oee:
         performance=performance,
         quality=quality,
         oee=None if None in factors else availability * performance * quality,
+        down_by_reason={reason: lost for reason, lost in down_by_reason.items() if lost},
+    )
+
+
+def startup_rejects(
+    states: Sequence[StateSpan], increments: Iterable[CounterReading], window_s: float
+) -> int:
+    """Rejects counted in the first ``window_s`` of running after a setup: the start-up
+    (reduced yield) loss, told apart from the defects of steady production."""
+    after_setup = [
+        (span.start, span.start + timedelta(seconds=window_s))
+        for before, span in pairwise(states)
+        if before.state == SETUP and span.state == RUNNING and before.end == span.start
+    ]
+    return sum(
+        increment.reject
+        for increment in increments
+        if any(start < increment.at <= end for start, end in after_setup)
     )
 
 
@@ -346,6 +373,7 @@ __all__ = [
     "intersect",
     "merge",
     "quantities_in",
+    "startup_rejects",
     "state_spans",
     "subtract",
 ]

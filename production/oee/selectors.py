@@ -1,60 +1,84 @@
-"""OEE read from the database: calendar windows, machine events (or operation logs) and
-counters (or operators' reports) fed to the pure time model, per shift, day or week.
+"""OEE read from the database.
 
-Computed on request (the Celery roll-ups into stored snapshots are still to come).
-A work center's figures add its machines' times and quantities, then take the ratios.
+The machine signals (or operation logs and reports) a shift's OEE is computed from, for
+the roll-ups in rollup.py; the stored shift snapshots added up per shift, day or week, for
+a machine, a work center or the plant, with the six big losses and the downtime Pareto;
+a machine's state timeline; the down periods to classify.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from production.calendars.selectors import get_working_windows
-from quality.kpis import report_counts
 
-from ..models import DowntimeClassification, Machine, MachineEvent, OperationEvent, WorkCenter
+from ..models import (
+    DowntimeClassification,
+    Machine,
+    MachineEvent,
+    OeeSnapshot,
+    OperationEvent,
+    WorkCenter,
+)
 from . import model
 
 # Operation events that start or stop an operation's running time (operation logs).
 RUN_STARTS = {OperationEvent.Kind.START, OperationEvent.Kind.RESUME}
 RUN_ENDS = {OperationEvent.Kind.PAUSE, OperationEvent.Kind.COMPLETE, OperationEvent.Kind.CANCEL}
+# The six big losses (TPM), each as time lost inside planned busy time.
+SIX_BIG_LOSSES = (
+    "breakdowns",
+    "setup",
+    "small_stops",
+    "reduced_speed",
+    "startup_rejects",
+    "production_rejects",
+)
 
 
-def _state_changes(
-    machine: Machine, start: datetime, end: datetime
+def state_changes(
+    machine: Machine, start: datetime, end: datetime, *, with_classifications: bool = False
 ) -> list[model.StateChange] | None:
-    """The state changes in [start, end) and the last one before; None if the machine
-    has never sent a state up to ``end`` (then the operation logs give the time)."""
+    """The state changes in [start, end) and the last one before; None if the machine has
+    never sent a state up to ``end`` (then the operation logs give the time).
+    ``with_classifications``: a down period the machine gave no reason has the one people
+    gave it."""
     states = MachineEvent.objects.filter(machine=machine, kind=MachineEvent.Kind.STATE)
-    before = (
-        states.filter(ts__lt=start).order_by("-ts").values_list("ts", "state", "reason__code")[:1]
-    )
-    inside = states.filter(ts__gte=start, ts__lt=end).values_list("ts", "state", "reason__code")
-    rows = [*before, *inside]
+    fields = ("ts", "state", "reason__code")
+    before = states.filter(ts__lt=start).order_by("-ts").values_list(*fields)[:1]
+    rows = [*before, *states.filter(ts__gte=start, ts__lt=end).values_list(*fields)]
     if not rows:
         return None
-    return [model.StateChange(ts, state, reason) for ts, state, reason in rows]
+    if not with_classifications:
+        return [model.StateChange(ts, state, reason) for ts, state, reason in rows]
+    given = dict(
+        DowntimeClassification.objects.filter(
+            machine=machine, started_at__gte=rows[0][0], started_at__lt=end
+        ).values_list("started_at", "reason__code")
+    )
+    return [
+        model.StateChange(ts, state, reason or (given.get(ts) if state == model.DOWN else None))
+        for ts, state, reason in rows
+    ]
 
 
-def _counter_increments(machine: Machine, start: datetime, end: datetime):
+def counter_increments(
+    machine: Machine, start: datetime, end: datetime
+) -> list[model.CounterReading] | None:
     counts = MachineEvent.objects.filter(machine=machine, kind=MachineEvent.Kind.COUNT)
-    before = (
-        counts.filter(ts__lt=start)
-        .order_by("-ts")
-        .values_list("ts", "count_total", "count_reject")[:1]
-    )
-    inside = counts.filter(ts__gte=start, ts__lt=end).values_list(
-        "ts", "count_total", "count_reject"
-    )
+    fields = ("ts", "count_total", "count_reject")
+    before = counts.filter(ts__lt=start).order_by("-ts").values_list(*fields)[:1]
+    inside = counts.filter(ts__gte=start, ts__lt=end).values_list(*fields)
     readings = [
         model.CounterReading(ts, total, reject or 0) for ts, total, reject in [*before, *inside]
     ]
     return model.counter_increments(readings) if readings else None
 
 
-def _operation_running(machine: Machine, start: datetime, end: datetime) -> list[model.Span]:
+def operation_running(machine: Machine, start: datetime, end: datetime) -> list[model.Span]:
     """Running intervals of the operations run on the machine, from their logs."""
     events = (
         OperationEvent.objects.filter(operation__machine=machine, at__lt=end)
@@ -72,83 +96,68 @@ def _operation_running(machine: Machine, start: datetime, end: datetime) -> list
     return model.intersect(spans, [(start, end)])
 
 
-def machine_oee(
-    machine: Machine, start: datetime, end: datetime, group: str
-) -> list[dict[str, Any]]:
-    """One row per period of the machine's work center calendar in [start, end)."""
-    windows = get_working_windows(work_center=machine.work_center, start=start, end=end)
-    periods = model.group_windows(windows, group)
-    if not periods:
-        return []
-    first, last = periods[0].start, periods[-1].end
-    changes = _state_changes(machine, first, last)
-    ordered = model.Timeline(changes) if changes is not None else None
-    increments = _counter_increments(machine, first, last)
-    running = _operation_running(machine, first, last) if changes is None else ()
-    rows = []
-    for period in periods:
-        if increments is not None:
-            quantities = model.quantities_in(increments, period.start, period.end)
-        else:
-            counted = report_counts(period.start, period.end, machine_ids=[machine.pk])
-            quantities = model.Quantities(float(counted.total), float(counted.good))
-        result = model.compute(
-            model.PeriodInput(
-                start=period.start,
-                end=period.end,
-                working=period.working,
-                ideal_cycle_time_s=float(machine.ideal_cycle_time_s),
-                states=None
-                if ordered is None
-                else model.state_spans(
-                    ordered.around(period.start, period.end), period.start, period.end
-                ),
-                operation_running=running,
-                quantities=quantities,
-            )
-        )
-        rows.append(
-            {
-                "period": period.key,
-                "period_start": period.start,
-                "period_end": period.end,
-                "machine": machine.code,
-                "result": result,
-            }
-        )
-    return rows
-
-
 def _ratio(numerator: float, denominator: float) -> float | None:
     return numerator / denominator if denominator > 0 else None
 
 
-def _row(period: str, start, end, results: list[model.Oee], ideal_output: float) -> dict[str, Any]:
-    planned = sum(r.planned_time_s for r in results)
-    run = sum(r.run_time_s for r in results)
-    total = sum(r.total for r in results)
-    good = sum(r.good for r in results)
+def _period_key(snapshot: OeeSnapshot, group: str) -> str:
+    day = snapshot.production_day
+    if group == "shift":
+        return f"{day.isoformat()} {snapshot.shift_code}"
+    if group == "day":
+        return day.isoformat()
+    year, week, _weekday = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def summarize(snapshots: Iterable[OeeSnapshot]) -> dict[str, Any]:
+    """Times and quantities of the snapshots added up, the ratios of the sums and the six
+    big losses (seconds)."""
+    found = list(snapshots)
+    planned = sum(s.planned_time_s for s in found)
+    run = sum(s.run_time_s for s in found)
+    total = sum(s.total for s in found)
+    good = sum(s.good for s in found)
+    ideal = sum(s.ideal_cycle_time_s * s.total for s in found)
+    startup = sum(s.ideal_cycle_time_s * s.startup_reject for s in found)
+    rejects = sum(s.ideal_cycle_time_s * (s.total - s.good) for s in found)
     availability = _ratio(run, planned)
-    performance = _ratio(ideal_output, run)
+    performance = _ratio(ideal, run)
     quality = _ratio(good, total)
     factors = (availability, performance, quality)
+    down = sum(s.down_time_s for s in found)
+    setup = sum(s.setup_time_s for s in found)
+    idle = sum(s.idle_time_s for s in found)
     return {
-        "period": period,
-        "period_start": start,
-        "period_end": end,
         "planned_time_s": planned,
         "run_time_s": run,
-        "down_time_s": sum(r.down_time_s for r in results),
-        "setup_time_s": sum(r.setup_time_s for r in results),
-        "idle_time_s": sum(r.idle_time_s for r in results),
-        "unknown_time_s": sum(r.unknown_time_s for r in results),
+        "down_time_s": down,
+        "setup_time_s": setup,
+        "idle_time_s": idle,
+        "unknown_time_s": sum(s.unknown_time_s for s in found),
         "availability": availability,
         "performance": performance,
         "quality": quality,
         "oee": None if None in factors else availability * performance * quality,
         "good": good,
         "total": total,
+        "losses": {
+            "breakdowns": down,
+            "setup": setup,
+            "small_stops": idle,
+            # Running, but slower than ideal: what the run time made beyond its ideal time.
+            "reduced_speed": max(run - ideal, 0.0),
+            "startup_rejects": startup,
+            "production_rejects": rejects - startup,
+        },
+        "computed_until": max((s.computed_until for s in found), default=None),
     }
+
+
+def _snapshots(machines: list[Machine], start: datetime, end: datetime):
+    return OeeSnapshot.objects.filter(
+        machine__in=machines, period_start__lt=end, period_end__gt=start
+    ).order_by("period_start", "machine_id")
 
 
 def get_oee(
@@ -159,19 +168,69 @@ def get_oee(
     machine: Machine | None = None,
     work_center: WorkCenter | None = None,
 ) -> list[dict[str, Any]]:
-    """OEE rows for a machine or a work center (its active machines added up)."""
+    """OEE rows per shift, day or week of the shifts that overlap [start, end), for a
+    machine or a work center (its active machines added up), from the stored snapshots."""
+    if group not in model.GROUPS:
+        raise ValueError(f"Unknown group {group!r}.")
     machines = [machine] if machine else list(work_center.machines.filter(is_active=True))
-    by_period: dict[str, list] = defaultdict(list)
-    for one in machines:
-        for row in machine_oee(one, start, end, group):
-            by_period[row["period"]].append((one, row))
-    rows = []
-    for key, found in by_period.items():
-        results = [row["result"] for _machine, row in found]
-        ideal = sum(float(m.ideal_cycle_time_s) * row["result"].total for m, row in found)
-        first = found[0][1]
-        rows.append(_row(key, first["period_start"], first["period_end"], results, ideal))
-    return sorted(rows, key=lambda r: r["period_start"])
+    by_period: dict[str, list[OeeSnapshot]] = defaultdict(list)
+    for snapshot in _snapshots(machines, start, end):
+        by_period[_period_key(snapshot, group)].append(snapshot)
+    return [
+        {
+            "period": key,
+            "period_start": min(s.period_start for s in found),
+            "period_end": max(s.period_end for s in found),
+            **summarize(found),
+        }
+        for key, found in by_period.items()
+    ]
+
+
+def plant_oee(*, start: datetime, end: datetime, machines: list[Machine]) -> dict[str, Any]:
+    """The dashboard's figures over [start, end): per work center a trend per day and the
+    totals, the plant's totals and six big losses, and the downtime Pareto by reason."""
+    snapshots = list(_snapshots(machines, start, end).select_related("machine__work_center"))
+    by_center: dict[WorkCenter, list[OeeSnapshot]] = defaultdict(list)
+    for snapshot in snapshots:
+        by_center[snapshot.machine.work_center].append(snapshot)
+    centers = []
+    for center in sorted(by_center, key=lambda c: c.code):
+        found = by_center[center]
+        by_day: dict[str, list[OeeSnapshot]] = defaultdict(list)
+        for snapshot in found:
+            by_day[_period_key(snapshot, "day")].append(snapshot)
+        trend = [(day, summarize(day_found)["oee"]) for day, day_found in sorted(by_day.items())]
+        centers.append({"work_center": center, "totals": summarize(found), "trend": trend})
+    down: dict[str, float] = defaultdict(float)
+    for snapshot in snapshots:
+        for reason, lost in snapshot.down_by_reason.items():
+            down[reason] += lost
+    return {
+        "work_centers": centers,
+        "plant": summarize(snapshots),
+        "downtime_pareto": pareto(down),
+    }
+
+
+def pareto(lost_by_reason: dict[str, float]) -> list[dict[str, Any]]:
+    """Reasons by time lost, largest first, with the cumulative share."""
+    total = sum(lost_by_reason.values())
+    rows, running = [], 0.0
+    for reason, lost in sorted(lost_by_reason.items(), key=lambda item: (-item[1], item[0])):
+        running += lost
+        rows.append({"reason": reason, "lost_s": lost, "cumulative": running / total})
+    return rows
+
+
+def state_timeline(
+    machines: list[Machine], start: datetime, end: datetime
+) -> list[tuple[Machine, list[model.StateSpan]]]:
+    """Each machine's states over [start, end) (``unknown`` where it sent none)."""
+    return [
+        (machine, model.state_spans(state_changes(machine, start, end) or [], start, end))
+        for machine in machines
+    ]
 
 
 def list_downtime(
@@ -184,7 +243,7 @@ def list_downtime(
     for machine in machines:
         windows = get_working_windows(work_center=machine.work_center, start=start, end=end)
         working = [(w.start, w.end) for w in windows]
-        changes = _state_changes(machine, start, end) or []
+        changes = state_changes(machine, start, end) or []
         earliest = changes[0].at if changes else start
         given = dict(
             DowntimeClassification.objects.filter(

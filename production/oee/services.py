@@ -25,6 +25,7 @@ from mes import audit
 from mes.errors import InvalidInput, InvalidTransition, NotFound
 
 from ..models import DowntimeClassification, Machine, MachineEvent, ReasonCode
+from .rollup import mark_stale
 
 MAX_BATCH = 10_000
 
@@ -152,6 +153,7 @@ def ingest_machine_events(
     result.duplicates += len(candidates) - len(fresh)
     with transaction.atomic():
         MachineEvent.objects.bulk_create(fresh, batch_size=2000, ignore_conflicts=True)
+        mark_stale((event.machine_id, event.ts) for event in fresh)
     result.accepted = len(fresh)
     return result
 
@@ -189,6 +191,7 @@ def classify_downtime(
             .first()
         )
         user = actor if getattr(actor, "pk", None) else None
+        mark_stale([(machine.pk, started_at)])
         if found is None:
             found = DowntimeClassification.objects.create(
                 machine=machine, started_at=started_at, reason=reason, classified_by=user

@@ -1,53 +1,24 @@
 """OEE from the database: the worked example of docs/oee.md through machine events and
 the API, and the fallbacks to operation logs and operators' reports."""
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 
-from production.calendars import services as calendars
 from production.models import ReasonCode
+from production.oee.rollup import mark_stale, roll_up_oee
 from production.oee.selectors import get_oee
 from production.oee.services import ingest_machine_events
 
-from .factories import MachineFactory, ReasonCodeFactory, WorkCenterFactory
+from .factories import ReasonCodeFactory
+from .oee_factories import local, one_shift_press
 
 pytestmark = pytest.mark.django_db
-
-SEOUL = ZoneInfo("Asia/Seoul")
-DAY = date(2026, 11, 23)  # a Monday
-
-
-def local(hhmm: str) -> datetime:
-    hours, minutes = map(int, hhmm.split(":"))
-    return datetime(DAY.year, DAY.month, DAY.day, hours, minutes, tzinfo=SEOUL)
 
 
 @pytest.fixture
 def press():
-    work_center = WorkCenterFactory(code="WC-PRESS")
-    pattern = calendars.set_shift_pattern(
-        actor=None,
-        code="ONE-SHIFT",
-        name="day shift",
-        site=work_center.area.site,
-        shifts=[
-            {
-                "code": "DAY",
-                "name": "day",
-                "weekdays": [0, 1, 2, 3, 4],
-                "start": "06:00",
-                "end": "14:00",
-                "breaks": [{"name": "break", "start": "10:00", "end": "10:30"}],
-            }
-        ],
-    )
-    calendars.assign_calendar(
-        actor=None, pattern=pattern, site=work_center.area.site, valid_from=date(2026, 1, 1)
-    )
-    ReasonCodeFactory(code="DT-BREAKDOWN", kind=ReasonCode.Kind.DOWNTIME)
-    return MachineFactory(code="PRESS-01", work_center=work_center, ideal_cycle_time_s=30)
+    return one_shift_press()
 
 
 def test_the_worked_example_through_events_and_the_api(press, api_client_for):
@@ -76,6 +47,7 @@ def test_the_worked_example_through_events_and_the_api(press, api_client_for):
         ]
     )
     assert result.rejected == []
+    roll_up_oee()
     [row] = get_oee(machine=press, start=local("00:00"), end=local("23:59"), group="shift")
     assert row["planned_time_s"] == 27_000 and row["run_time_s"] == 25_200
     assert row["oee"] == pytest.approx(25_200 / 27_000 * 30 * 800 / 25_200 * 0.98)
@@ -126,6 +98,8 @@ def test_without_machine_signals_the_logs_and_reports_are_used(press):
     events = OperationEvent.objects.filter(operation=operation)
     events.filter(kind="start").update(at=local("07:00"))
     events.filter(kind="report").update(at=local("09:00"))
+    mark_stale([(press.pk, local("07:00"))])  # what moving the logs back in time left stale
+    roll_up_oee()
     [row] = get_oee(machine=press, start=local("00:00"), end=local("23:59"), group="shift")
     assert row["planned_time_s"] == 27_000
     assert row["run_time_s"] == 23_400  # 07:00–14:00 less the break, from the logs

@@ -200,3 +200,46 @@ def test_a_timeline_gives_each_period_what_it_needs():
         assert model.state_spans(line.around(start, end), start, end) == model.state_spans(
             changes, start, end
         )
+
+
+def test_down_time_is_split_by_reason_inside_planned_time_only():
+    working = [(at("06:00"), at("10:00")), (at("10:30"), at("14:00"))]
+    changes = [
+        StateChange(at("06:00"), "running"),
+        StateChange(at("08:00"), "down", "DT-TOOL"),
+        StateChange(at("08:20"), "running"),
+        StateChange(at("09:50"), "down"),  # no reason; 10:00–10:30 is the break
+        StateChange(at("10:40"), "running"),
+    ]
+    result = model.compute(
+        PeriodInput(
+            start=at("06:00"),
+            end=at("14:00"),
+            working=working,
+            ideal_cycle_time_s=30,
+            states=model.state_spans(changes, at("06:00"), at("14:00")),
+        )
+    )
+    assert result.down_by_reason == {"DT-TOOL": 1_200, "": 1_200}
+    assert result.down_time_s == 2_400
+
+
+def test_rejects_right_after_a_setup_are_start_up_rejects():
+    spans = model.state_spans(
+        [
+            StateChange(at("06:00"), "setup"),
+            StateChange(at("06:30"), "running"),
+            StateChange(at("08:00"), "idle"),
+            StateChange(at("08:10"), "running"),  # after idle, not after a setup
+        ],
+        at("06:00"),
+        at("14:00"),
+    )
+    increments = [
+        CounterReading(at("06:35"), 10, 4),  # inside 06:30–06:40
+        CounterReading(at("06:50"), 20, 1),
+        CounterReading(at("08:12"), 5, 2),
+    ]
+    assert model.startup_rejects(spans, increments, 600) == 4
+    assert model.startup_rejects(spans, increments, 1_800) == 5
+    assert model.startup_rejects(spans, [], 600) == 0

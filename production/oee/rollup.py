@@ -1,0 +1,364 @@
+"""OEE snapshots: computed per machine and shift, stored, kept fresh incrementally.
+
+- Whatever changes a machine's OEE (its events, operation logs and reports, a downtime
+  classification) marks the machine stale from that time on, in the same transaction
+  (``mark_stale``). A mark keeps the earliest time; its ``generation`` grows on each touch.
+- ``roll_up_oee`` (Celery beat, and before every OEE read) recomputes each marked
+  machine's shifts from its mark up to now, plus every active machine's open shift (time
+  passes even without events), stores them, and removes the mark unless it was touched
+  meanwhile. A machine is locked while it is rolled up and a busy one is skipped, so two
+  workers never compute the same machine at once and a killed worker's rollback leaves
+  the mark for the next run: running it twice, or in two workers, gives the same snapshots.
+- ``run_oee_recompute`` recomputes a range for every machine (a manager's order from the
+  admin: after a calendar or cycle time changed), machine by machine, committing progress
+  with each, so a killed worker's task resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Max, Min, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mes import audit
+from mes.errors import InvalidInput
+from production.calendars.selectors import get_calendar
+from production.calendars.windows import Calendar, working_windows
+from quality.kpis import report_counts
+
+from ..models import Machine, OeeMark, OeeRecompute, OeeSnapshot, WorkCenter
+from . import model
+from .selectors import counter_increments, operation_running, state_changes
+
+logger = logging.getLogger(__name__)
+
+# A shift is found whole when the calendar is read this far around the times asked for.
+SHIFT_REACH = timedelta(days=1)
+MAX_RECOMPUTE_DAYS = 366
+# How far back a roll-up looks for shifts no run has computed yet (beat stopped a while).
+CATCH_UP = timedelta(days=7)
+SNAPSHOT_FIELDS = [
+    "production_day",
+    "shift_code",
+    "period_end",
+    "computed_until",
+    "planned_time_s",
+    "run_time_s",
+    "down_time_s",
+    "setup_time_s",
+    "idle_time_s",
+    "unknown_time_s",
+    "planned_stop_s",
+    "total",
+    "good",
+    "startup_reject",
+    "ideal_cycle_time_s",
+    "down_by_reason",
+    "computed_at",
+]
+
+
+# --- marking --------------------------------------------------------------------------
+
+
+def mark_stale(touched: Iterable[tuple[int, datetime]]) -> None:
+    """Mark machines stale from the earliest of their times (``(machine_id, ts)`` pairs).
+
+    Call it inside the transaction that writes what changed: the mark commits with it.
+    Rows are written in machine order so concurrent writers cannot deadlock.
+    """
+    earliest: dict[int, datetime] = {}
+    for machine_id, ts in touched:
+        if machine_id is not None and (machine_id not in earliest or ts < earliest[machine_id]):
+            earliest[machine_id] = ts
+    if not earliest:
+        return
+    table = connection.ops.quote_name(OeeMark._meta.db_table)
+    values = ", ".join(["(%s, %s, 1)"] * len(earliest))
+    params = []
+    for machine_id, ts in sorted(earliest.items()):
+        params += [machine_id, connection.ops.adapt_datetimefield_value(ts)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (machine_id, since, generation) VALUES {values} "
+            f"ON CONFLICT (machine_id) DO UPDATE SET "
+            f"since = CASE WHEN excluded.since < {table}.since "
+            f"THEN excluded.since ELSE {table}.since END, "
+            f"generation = {table}.generation + 1",
+            params,
+        )
+
+
+# --- computing one machine's shifts ---------------------------------------------------------
+
+
+class Calendars:
+    """Each work center's calendar, loaded once for a run over [start, end)."""
+
+    def __init__(self, start: datetime, end: datetime):
+        self.start, self.end = start - SHIFT_REACH, end + SHIFT_REACH
+        self.loaded: dict[int, Calendar] = {}
+
+    def windows(self, work_center: WorkCenter, start: datetime, end: datetime):
+        if work_center.pk not in self.loaded:
+            self.loaded[work_center.pk] = get_calendar(
+                work_center=work_center, start=self.start, end=self.end
+            )
+        return working_windows(self.loaded[work_center.pk], start, end)
+
+
+def compute_shifts(
+    machine: Machine, since: datetime, until: datetime, *, now: datetime, calendars: Calendars
+) -> list[OeeSnapshot]:
+    """The machine's shifts that end after ``since`` and start before ``until``, each
+    computed up to its end or ``now`` (unsaved snapshots)."""
+    until = min(until, now)
+    windows = calendars.windows(machine.work_center, since - SHIFT_REACH, until + SHIFT_REACH)
+    periods = [
+        p for p in model.group_windows(windows, "shift") if p.end > since and p.start < until
+    ]
+    if not periods:
+        return []
+    first, last = periods[0].start, min(periods[-1].end, now)
+    changes = state_changes(machine, first, last, with_classifications=True)
+    timeline = model.Timeline(changes) if changes is not None else None
+    increments = counter_increments(machine, first, last)
+    running = operation_running(machine, first, last) if changes is None else ()
+    ideal = float(machine.ideal_cycle_time_s)
+    snapshots = []
+    for period in periods:
+        end = min(period.end, now)
+        if increments is not None:
+            quantities = model.quantities_in(increments, period.start, end)
+        else:
+            counted = report_counts(period.start, end, machine_ids=[machine.pk])
+            quantities = model.Quantities(float(counted.total), float(counted.good))
+        states = (
+            None
+            if timeline is None
+            else model.state_spans(timeline.around(period.start, end), period.start, end)
+        )
+        result = model.compute(
+            model.PeriodInput(
+                start=period.start,
+                end=end,
+                working=period.working,
+                ideal_cycle_time_s=ideal,
+                states=states,
+                operation_running=running,
+                quantities=quantities,
+            )
+        )
+        startup = (
+            model.startup_rejects(
+                states,
+                (i for i in increments if period.start <= i.at < end),
+                settings.MES_OEE_STARTUP_WINDOW_S,
+            )
+            if states and increments
+            else 0
+        )
+        day, shift_code = period.key.split(" ", 1)
+        snapshots.append(
+            OeeSnapshot(
+                machine=machine,
+                production_day=day,
+                shift_code=shift_code,
+                period_start=period.start,
+                period_end=period.end,
+                computed_until=end,
+                planned_time_s=result.planned_time_s,
+                run_time_s=result.run_time_s,
+                down_time_s=result.down_time_s,
+                setup_time_s=result.setup_time_s,
+                idle_time_s=result.idle_time_s,
+                unknown_time_s=result.unknown_time_s,
+                planned_stop_s=result.planned_stop_s,
+                total=result.total,
+                good=result.good,
+                startup_reject=min(startup, result.total - result.good),
+                ideal_cycle_time_s=ideal,
+                down_by_reason=result.down_by_reason,
+                computed_at=now,
+            )
+        )
+    return snapshots
+
+
+def _store(machine: Machine, since: datetime, until: datetime, snapshots: list[OeeSnapshot]):
+    """Upsert the snapshots; drop the machine's others in the range (a shift the calendar
+    no longer has)."""
+    OeeSnapshot.objects.bulk_create(
+        snapshots,
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["machine", "period_start"],
+        update_fields=SNAPSHOT_FIELDS,
+    )
+    OeeSnapshot.objects.filter(
+        machine=machine, period_end__gt=since, period_start__lt=until
+    ).exclude(period_start__in=[s.period_start for s in snapshots]).delete()
+
+
+# --- the incremental roll-up --------------------------------------------------------------
+
+
+@dataclass
+class RollUp:
+    machines: int = 0  # machines recomputed
+    snapshots: int = 0  # shifts stored
+    skipped: int = 0  # machines another worker was rolling up
+    failed: int = 0  # machines whose roll-up failed (their marks stay for the next run)
+
+
+def _catch_up_since(machine_ids: list[int], now: datetime) -> dict[int, datetime]:
+    """Per machine, where its stored shifts stop being complete: the earliest shift computed
+    only part way, else the end of its last one (shifts since then have not been seen;
+    at most ``CATCH_UP`` back). A machine with none starts from its shift at ``now``."""
+    recent = OeeSnapshot.objects.filter(
+        machine_id__in=machine_ids, period_start__gt=now - CATCH_UP - SHIFT_REACH
+    )
+    found = recent.values("machine_id").annotate(
+        last_end=Max("period_end"),
+        open_since=Min("computed_until", filter=Q(computed_until__lt=F("period_end"))),
+    )
+    return {
+        row["machine_id"]: max(
+            min(row["open_since"] or row["last_end"], row["last_end"], now), now - CATCH_UP
+        )
+        for row in found
+    }
+
+
+def roll_up_oee(*, machine_ids: Iterable[int] | None = None, now: datetime | None = None) -> RollUp:
+    """Recompute what is stale: marked machines from their mark, and every active machine's
+    open shifts up to now (``machine_ids``: only those machines)."""
+    now = now or timezone.now()
+    wanted = Q(is_active=True) | Q(pk__in=OeeMark.objects.values("machine_id"))
+    machines = Machine.objects.filter(wanted).select_related("work_center").order_by("pk")
+    if machine_ids is not None:
+        machines = machines.filter(pk__in=list(machine_ids))
+    machines = list(machines)
+    marks = dict(OeeMark.objects.filter(machine__in=machines).values_list("machine_id", "since"))
+    open_since = _catch_up_since([m.pk for m in machines], now)
+    earliest = min([now, *marks.values(), *open_since.values()])
+    calendars = Calendars(earliest, now)
+    done = RollUp()
+    for machine in machines:
+        try:
+            stored = _roll_up_machine(machine, now, open_since.get(machine.pk, now), calendars)
+        except Exception:
+            logger.exception("OEE roll-up of machine %s failed; it is retried next run", machine)
+            done.failed += 1
+            continue
+        if stored is None:
+            done.skipped += 1
+        else:
+            done.machines += 1
+            done.snapshots += stored
+    return done
+
+
+def _roll_up_machine(
+    machine: Machine, now: datetime, open_since: datetime, calendars: Calendars
+) -> int | None:
+    with transaction.atomic():
+        # no_key: events may still be written for the machine meanwhile.
+        if not list(
+            Machine.objects.select_for_update(skip_locked=True, no_key=True)
+            .filter(pk=machine.pk)
+            .values_list("pk", flat=True)
+        ):
+            return None
+        mark = OeeMark.objects.filter(machine=machine).values_list("since", "generation").first()
+        since = min(mark[0], open_since) if mark else open_since
+        snapshots = compute_shifts(machine, since, now, now=now, calendars=calendars)
+        _store(machine, since, now, snapshots)
+        if mark:
+            OeeMark.objects.filter(machine=machine, generation=mark[1]).delete()
+        return len(snapshots)
+
+
+# --- full recompute of a range ------------------------------------------------------------
+
+
+def _recompute_targets(job: OeeRecompute):
+    machines = Machine.objects.select_related("work_center").order_by("pk")
+    if job.work_center_id:
+        machines = machines.filter(work_center_id=job.work_center_id)
+    return machines
+
+
+def start_oee_recompute(
+    *, actor, start: datetime, end: datetime, work_center: WorkCenter | None = None
+) -> OeeRecompute:
+    """Queue a recompute of every machine's shifts in [start, end) (of one work center)."""
+    if end <= start:
+        raise InvalidInput(_("The start is after the end."), field="start")
+    if end - start > timedelta(days=MAX_RECOMPUTE_DAYS):
+        raise InvalidInput(
+            _("At most %(days)s days at a time.") % {"days": MAX_RECOMPUTE_DAYS}, field="start"
+        )
+    from .tasks import recompute_oee_task
+
+    with transaction.atomic():
+        job = OeeRecompute(
+            start=start,
+            end=end,
+            work_center=work_center,
+            requested_by=actor if getattr(actor, "pk", None) else None,
+        )
+        job.machines_total = _recompute_targets(job).count()
+        job.save()
+        audit.record_create(actor, job)
+        transaction.on_commit(lambda: recompute_oee_task.delay(job.pk))
+    return job
+
+
+def run_oee_recompute(job_id: int, *, now: datetime | None = None) -> OeeRecompute:
+    """Work through a recompute, one machine per transaction (progress committed with it);
+    started again after a crash, it goes on after the last machine done."""
+    now = now or timezone.now()
+    job = OeeRecompute.objects.get(pk=job_id)
+    if job.status == OeeRecompute.Status.DONE:
+        return job
+    calendars = Calendars(job.start, min(job.end, now))
+    machines = _recompute_targets(job)
+    if job.last_machine_id is not None:
+        machines = machines.filter(pk__gt=job.last_machine_id)
+    OeeRecompute.objects.filter(pk=job.pk).update(
+        status=OeeRecompute.Status.RUNNING,
+        machines_total=F("machines_done") + machines.count(),
+    )
+    try:
+        for machine in machines:
+            with transaction.atomic():
+                Machine.objects.select_for_update(no_key=True).filter(pk=machine.pk).first()
+                snapshots = compute_shifts(
+                    machine, job.start, job.end, now=now, calendars=calendars
+                )
+                _store(machine, job.start, min(job.end, now), snapshots)
+                OeeRecompute.objects.filter(pk=job.pk).update(
+                    machines_done=F("machines_done") + 1,
+                    last_machine_id=machine.pk,
+                    snapshots=F("snapshots") + len(snapshots),
+                )
+    except Exception as error:
+        OeeRecompute.objects.filter(pk=job.pk).update(
+            status=OeeRecompute.Status.FAILED, error=str(error), finished_at=timezone.now()
+        )
+        raise
+    OeeRecompute.objects.filter(pk=job.pk).update(
+        status=OeeRecompute.Status.DONE,
+        machines_done=F("machines_total"),
+        finished_at=timezone.now(),
+    )
+    job.refresh_from_db()
+    return job
