@@ -29,6 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import pairwise
+from typing import NamedTuple
 
 RUNNING, IDLE, DOWN, SETUP, PLANNED_STOP = "running", "idle", "down", "setup", "planned_stop"
 STATES = (RUNNING, IDLE, DOWN, SETUP, PLANNED_STOP)
@@ -38,15 +39,13 @@ GROUPS = ("shift", "day", "week")
 Span = tuple[datetime, datetime]
 
 
-@dataclass(frozen=True, order=True)
-class StateChange:
+class StateChange(NamedTuple):  # a tuple: millions are made when a month is recomputed
     at: datetime
     state: str
     reason: str | None = None
 
 
-@dataclass(frozen=True)
-class StateSpan:
+class StateSpan(NamedTuple):
     start: datetime
     end: datetime
     state: str
@@ -57,8 +56,7 @@ class StateSpan:
         return (self.end - self.start).total_seconds()
 
 
-@dataclass(frozen=True, order=True)
-class CounterReading:
+class CounterReading(NamedTuple):
     """Cumulative counters as a machine sends them (they may reset to zero)."""
 
     at: datetime
@@ -156,6 +154,10 @@ def seconds(spans: Iterable[Span]) -> float:
 # --- machine signals ----------------------------------------------------------------
 
 
+def _change_order(change: StateChange) -> tuple:
+    return (change[0], change[1], change[2] or "")
+
+
 def state_spans(changes: Iterable[StateChange], start: datetime, end: datetime) -> list[StateSpan]:
     """The machine's states over ``[start, end)``: each change holds until the next.
 
@@ -164,22 +166,37 @@ def state_spans(changes: Iterable[StateChange], start: datetime, end: datetime) 
     ``unknown``. Two changes at the same instant: the one sorting last wins, so the
     result never depends on arrival order.
     """
-    ordered = sorted(changes, key=lambda c: (c.at, c.state, c.reason or ""))
+    return _spans_of_sorted(sorted(changes, key=_change_order), start, end)
+
+
+def _spans_of_sorted(
+    ordered: Sequence[StateChange], start: datetime, end: datetime
+) -> list[StateSpan]:
+    # Changes are read as plain (at, state, reason) tuples: rows straight from the database.
     spans: list[StateSpan] = []
-    current: StateChange | None = None
+    current = None
     for change in ordered:
-        if change.at <= start:
+        at = change[0]
+        if at <= start:
             current = change
             continue
-        if change.at >= end:
+        if at >= end:
             break
-        since = max(current.at, start) if current else start
-        if change.at > since:
-            spans.append(_span(since, change.at, current))
+        since = max(current[0], start) if current else start
+        if at > since:
+            spans.append(
+                StateSpan(since, at, current[1], current[2])
+                if current
+                else StateSpan(since, at, UNKNOWN)
+            )
         current = change
-    since = max(current.at, start) if current else start
+    since = max(current[0], start) if current else start
     if since < end:
-        spans.append(_span(since, end, current))
+        spans.append(
+            StateSpan(since, end, current[1], current[2])
+            if current
+            else StateSpan(since, end, UNKNOWN)
+        )
     return spans
 
 
@@ -187,8 +204,8 @@ class Timeline:
     """A machine's state changes, sorted once, for many periods."""
 
     def __init__(self, changes: Iterable[StateChange]):
-        self.changes = sorted(changes, key=lambda c: (c.at, c.state, c.reason or ""))
-        self.times = [change.at for change in self.changes]
+        self.changes = sorted(changes, key=_change_order)
+        self.times = [change[0] for change in self.changes]
 
     def around(self, start: datetime, end: datetime) -> list[StateChange]:
         """What ``state_spans`` needs for [start, end): the last change at or before
@@ -196,11 +213,9 @@ class Timeline:
         first = max(bisect_right(self.times, start) - 1, 0)
         return self.changes[first : bisect_left(self.times, end)]
 
-
-def _span(start: datetime, end: datetime, change: StateChange | None) -> StateSpan:
-    if change is None:
-        return StateSpan(start, end, UNKNOWN)
-    return StateSpan(start, end, change.state, change.reason)
+    def spans(self, start: datetime, end: datetime) -> list[StateSpan]:
+        """``state_spans`` over [start, end), without sorting again."""
+        return _spans_of_sorted(self.around(start, end), start, end)
 
 
 def counter_increments(readings: Iterable[CounterReading]) -> list[CounterReading]:
@@ -227,6 +242,17 @@ def counter_increments(readings: Iterable[CounterReading]) -> list[CounterReadin
     return found
 
 
+class CounterLog:
+    """A machine's counter increments, sorted once, for many periods."""
+
+    def __init__(self, increments: Iterable[CounterReading]):
+        self.increments = sorted(increments)
+        self.times = [increment.at for increment in self.increments]
+
+    def between(self, start: datetime, end: datetime) -> list[CounterReading]:
+        return self.increments[bisect_left(self.times, start) : bisect_left(self.times, end)]
+
+
 def quantities_in(
     increments: Iterable[CounterReading], start: datetime, end: datetime
 ) -> Quantities:
@@ -250,26 +276,34 @@ def compute(period: PeriodInput) -> Oee:
     """OEE of one period (see the module's docstring for the model)."""
     window = [(period.start, period.end)]
     working = intersect(period.working, window)
-    if period.states is None:
-        by_state: dict[str, list[Span]] = {RUNNING: intersect(period.operation_running, window)}
-        by_state[UNKNOWN] = subtract(working, by_state[RUNNING])
-    else:
-        by_state = defaultdict(list)
-        for span in period.states:
-            by_state[span.state].append((span.start, span.end))
-    planned_stop = intersect(working, by_state.get(PLANNED_STOP, []))
-    planned = subtract(working, planned_stop)
-
-    def inside(state: str) -> float:
-        return seconds(intersect(planned, by_state.get(state, [])))
-
-    run = inside(RUNNING)
+    by_state: dict[str, float] = defaultdict(float)
     down_by_reason: dict[str, float] = defaultdict(float)
-    for span in period.states or ():
-        if span.state == DOWN:
-            down_by_reason[span.reason or ""] += seconds(
-                intersect(planned, [(span.start, span.end)])
-            )
+    if period.states is None:
+        running = intersect(period.operation_running, window)
+        planned_stop: list[Span] = []
+        planned = working
+        by_state[RUNNING] = seconds(intersect(planned, running))
+        by_state[UNKNOWN] = seconds(subtract(planned, running))
+    else:
+        # State spans are sorted and do not overlap: one sweep along the planned windows.
+        planned_stop = intersect(
+            working, [(s.start, s.end) for s in period.states if s.state == PLANNED_STOP]
+        )
+        planned = subtract(working, planned_stop)
+        first = 0
+        for span_start, span_end, state, reason in period.states:
+            while first < len(planned) and planned[first][1] <= span_start:
+                first += 1
+            inside = 0.0
+            for window_start, window_end in planned[first:]:
+                if window_start >= span_end:
+                    break
+                overlap = min(span_end, window_end) - max(span_start, window_start)
+                inside += overlap.total_seconds()
+            by_state[state] += inside
+            if state == DOWN and inside:
+                down_by_reason[reason or ""] += inside
+    run = by_state[RUNNING]
     total, good = period.quantities.total, period.quantities.good
     availability = _ratio(run, seconds(planned))
     performance = _ratio(period.ideal_cycle_time_s * total, run)
@@ -278,10 +312,10 @@ def compute(period: PeriodInput) -> Oee:
     return Oee(
         planned_time_s=seconds(planned),
         run_time_s=run,
-        down_time_s=inside(DOWN),
-        setup_time_s=inside(SETUP),
-        idle_time_s=inside(IDLE),
-        unknown_time_s=inside(UNKNOWN),
+        down_time_s=by_state[DOWN],
+        setup_time_s=by_state[SETUP],
+        idle_time_s=by_state[IDLE],
+        unknown_time_s=by_state[UNKNOWN],
         planned_stop_s=seconds(planned_stop),
         total=total,
         good=good,
@@ -289,7 +323,7 @@ def compute(period: PeriodInput) -> Oee:
         performance=performance,
         quality=quality,
         oee=None if None in factors else availability * performance * quality,
-        down_by_reason={reason: lost for reason, lost in down_by_reason.items() if lost},
+        down_by_reason=dict(down_by_reason),
     )
 
 
@@ -298,16 +332,20 @@ def startup_rejects(
 ) -> int:
     """Rejects counted in the first ``window_s`` of running after a setup: the start-up
     (reduced yield) loss, told apart from the defects of steady production."""
-    after_setup = [
-        (span.start, span.start + timedelta(seconds=window_s))
+    starts = [
+        span.start
         for before, span in pairwise(states)
         if before.state == SETUP and span.state == RUNNING and before.end == span.start
     ]
-    return sum(
-        increment.reject
-        for increment in increments
-        if any(start < increment.at <= end for start, end in after_setup)
-    )
+    if not starts:
+        return 0
+    window = timedelta(seconds=window_s)
+    found = 0
+    for increment in increments:
+        latest = bisect_left(starts, increment.at) - 1  # the last start before the reading
+        if latest >= 0 and increment.at <= starts[latest] + window:
+            found += increment.reject
+    return found
 
 
 # --- periods -----------------------------------------------------------------------------
@@ -359,6 +397,7 @@ __all__ = [
     "SETUP",
     "STATES",
     "UNKNOWN",
+    "CounterLog",
     "CounterReading",
     "Oee",
     "Period",

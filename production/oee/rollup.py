@@ -130,21 +130,19 @@ def compute_shifts(
     changes = state_changes(machine, first, last, with_classifications=True)
     timeline = model.Timeline(changes) if changes is not None else None
     increments = counter_increments(machine, first, last)
+    counters = model.CounterLog(increments) if increments is not None else None
     running = operation_running(machine, first, last) if changes is None else ()
     ideal = float(machine.ideal_cycle_time_s)
     snapshots = []
     for period in periods:
         end = min(period.end, now)
-        if increments is not None:
-            quantities = model.quantities_in(increments, period.start, end)
+        counted_here = counters.between(period.start, end) if counters else []
+        if counters is not None:
+            quantities = model.quantities_in(counted_here, period.start, end)
         else:
             counted = report_counts(period.start, end, machine_ids=[machine.pk])
             quantities = model.Quantities(float(counted.total), float(counted.good))
-        states = (
-            None
-            if timeline is None
-            else model.state_spans(timeline.around(period.start, end), period.start, end)
-        )
+        states = None if timeline is None else timeline.spans(period.start, end)
         result = model.compute(
             model.PeriodInput(
                 start=period.start,
@@ -157,12 +155,8 @@ def compute_shifts(
             )
         )
         startup = (
-            model.startup_rejects(
-                states,
-                (i for i in increments if period.start <= i.at < end),
-                settings.MES_OEE_STARTUP_WINDOW_S,
-            )
-            if states and increments
+            model.startup_rejects(states, counted_here, settings.MES_OEE_STARTUP_WINDOW_S)
+            if states and counted_here
             else 0
         )
         day, shift_code = period.key.split(" ", 1)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from mes.db import fetch_rows
 from production.calendars.selectors import get_working_windows
 
 from ..models import (
@@ -49,19 +50,22 @@ def state_changes(
     states = MachineEvent.objects.filter(machine=machine, kind=MachineEvent.Kind.STATE)
     fields = ("ts", "state", "reason__code")
     before = states.filter(ts__lt=start).order_by("-ts").values_list(*fields)[:1]
-    rows = [*before, *states.filter(ts__gte=start, ts__lt=end).values_list(*fields)]
+    rows = [*before, *fetch_rows(states.filter(ts__gte=start, ts__lt=end).values_list(*fields))]
     if not rows:
         return None
-    if not with_classifications:
-        return [model.StateChange(ts, state, reason) for ts, state, reason in rows]
-    given = dict(
-        DowntimeClassification.objects.filter(
-            machine=machine, started_at__gte=rows[0][0], started_at__lt=end
-        ).values_list("started_at", "reason__code")
+    given = (
+        dict(
+            DowntimeClassification.objects.filter(
+                machine=machine, started_at__gte=rows[0][0], started_at__lt=end
+            ).values_list("started_at", "reason__code")
+        )
+        if with_classifications
+        else {}
     )
+    # Plain (ts, state, reason) rows are what a StateChange is: no object per event.
     return [
-        model.StateChange(ts, state, reason or (given.get(ts) if state == model.DOWN else None))
-        for ts, state, reason in rows
+        (row[0], row[1], given.get(row[0])) if row[1] == model.DOWN and row[2] is None else row
+        for row in rows
     ]
 
 
@@ -71,7 +75,7 @@ def counter_increments(
     counts = MachineEvent.objects.filter(machine=machine, kind=MachineEvent.Kind.COUNT)
     fields = ("ts", "count_total", "count_reject")
     before = counts.filter(ts__lt=start).order_by("-ts").values_list(*fields)[:1]
-    inside = counts.filter(ts__gte=start, ts__lt=end).values_list(*fields)
+    inside = fetch_rows(counts.filter(ts__gte=start, ts__lt=end).values_list(*fields))
     readings = [
         model.CounterReading(ts, total, reject or 0) for ts, total, reject in [*before, *inside]
     ]
@@ -243,7 +247,7 @@ def list_downtime(
     for machine in machines:
         windows = get_working_windows(work_center=machine.work_center, start=start, end=end)
         working = [(w.start, w.end) for w in windows]
-        changes = state_changes(machine, start, end) or []
+        changes = [model.StateChange(*row) for row in state_changes(machine, start, end) or []]
         earliest = changes[0].at if changes else start
         given = dict(
             DowntimeClassification.objects.filter(
