@@ -35,7 +35,7 @@ from quality.kpis import report_counts
 
 from ..models import Machine, OeeMark, OeeRecompute, OeeSnapshot, WorkCenter
 from . import model
-from .selectors import counter_increments, operation_running, state_changes
+from .selectors import counter_increments_of, operation_running, state_changes_of
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +107,9 @@ class Calendars:
         self.loaded: dict[int, Calendar] = {}
 
     def windows(self, work_center: WorkCenter, start: datetime, end: datetime):
+        if start < self.start or end > self.end:  # a mark older than the run expected
+            self.start, self.end = min(start, self.start), max(end, self.end)
+            self.loaded.clear()
         if work_center.pk not in self.loaded:
             self.loaded[work_center.pk] = get_calendar(
                 work_center=work_center, start=self.start, end=self.end
@@ -115,21 +118,44 @@ class Calendars:
 
 
 def compute_shifts(
-    machine: Machine, since: datetime, until: datetime, *, now: datetime, calendars: Calendars
+    wanted: list[tuple[Machine, datetime, datetime]], *, now: datetime, calendars: Calendars
+) -> dict[int, list[OeeSnapshot]]:
+    """For each (machine, since, until): its shifts that end after ``since`` and start
+    before ``until``, each computed up to its end or ``now`` (unsaved snapshots, by
+    machine id). The machines' events are read together."""
+    periods: dict[int, list[model.Period]] = {}
+    for machine, since, until in wanted:
+        until = min(until, now)
+        windows = calendars.windows(machine.work_center, since - SHIFT_REACH, until + SHIFT_REACH)
+        periods[machine.pk] = [
+            p for p in model.group_windows(windows, "shift") if p.end > since and p.start < until
+        ]
+    ranges = {
+        machine_id: (found[0].start, min(found[-1].end, now))
+        for machine_id, found in periods.items()
+        if found
+    }
+    changes = state_changes_of(ranges, with_classifications=True)
+    increments = counter_increments_of(ranges)
+    return {
+        machine.pk: _snapshots(
+            machine, periods[machine.pk], changes[machine.pk], increments[machine.pk], now
+        )
+        if machine.pk in ranges
+        else []
+        for machine, _since, _until in wanted
+    }
+
+
+def _snapshots(
+    machine: Machine,
+    periods: list[model.Period],
+    changes: list[model.StateChange] | None,
+    increments: list[model.CounterReading] | None,
+    now: datetime,
 ) -> list[OeeSnapshot]:
-    """The machine's shifts that end after ``since`` and start before ``until``, each
-    computed up to its end or ``now`` (unsaved snapshots)."""
-    until = min(until, now)
-    windows = calendars.windows(machine.work_center, since - SHIFT_REACH, until + SHIFT_REACH)
-    periods = [
-        p for p in model.group_windows(windows, "shift") if p.end > since and p.start < until
-    ]
-    if not periods:
-        return []
     first, last = periods[0].start, min(periods[-1].end, now)
-    changes = state_changes(machine, first, last, with_classifications=True)
     timeline = model.Timeline(changes) if changes is not None else None
-    increments = counter_increments(machine, first, last)
     counters = model.CounterLog(increments) if increments is not None else None
     running = operation_running(machine, first, last) if changes is None else ()
     ideal = float(machine.ideal_cycle_time_s)
@@ -186,9 +212,7 @@ def compute_shifts(
     return snapshots
 
 
-def _store(machine: Machine, since: datetime, until: datetime, snapshots: list[OeeSnapshot]):
-    """Upsert the snapshots; drop the machine's others in the range (a shift the calendar
-    no longer has)."""
+def _upsert(snapshots: list[OeeSnapshot]) -> None:
     OeeSnapshot.objects.bulk_create(
         snapshots,
         batch_size=500,
@@ -196,6 +220,13 @@ def _store(machine: Machine, since: datetime, until: datetime, snapshots: list[O
         unique_fields=["machine", "period_start"],
         update_fields=SNAPSHOT_FIELDS,
     )
+
+
+def _drop_other_shifts(
+    machine: Machine, since: datetime, until: datetime, snapshots: list[OeeSnapshot]
+) -> None:
+    """Delete the machine's stored shifts in the range that are not among ``snapshots``
+    (the calendar no longer has them)."""
     OeeSnapshot.objects.filter(
         machine=machine, period_end__gt=since, period_start__lt=until
     ).exclude(period_start__in=[s.period_start for s in snapshots]).delete()
@@ -231,53 +262,89 @@ def _catch_up_since(machine_ids: list[int], now: datetime) -> dict[int, datetime
     }
 
 
-def roll_up_oee(*, machine_ids: Iterable[int] | None = None, now: datetime | None = None) -> RollUp:
+def roll_up_oee(
+    *,
+    machine_ids: Iterable[int] | None = None,
+    now: datetime | None = None,
+    batch_size: int = 50,
+) -> RollUp:
     """Recompute what is stale: marked machines from their mark, and every active machine's
-    open shifts up to now (``machine_ids``: only those machines)."""
+    open shifts up to now (``machine_ids``: only those machines). Machines go in batches,
+    one transaction each; a batch that fails is done again machine by machine, so one bad
+    machine holds up no other."""
     now = now or timezone.now()
     wanted = Q(is_active=True) | Q(pk__in=OeeMark.objects.values("machine_id"))
     machines = Machine.objects.filter(wanted).select_related("work_center").order_by("pk")
     if machine_ids is not None:
         machines = machines.filter(pk__in=list(machine_ids))
     machines = list(machines)
-    marks = dict(OeeMark.objects.filter(machine__in=machines).values_list("machine_id", "since"))
-    open_since = _catch_up_since([m.pk for m in machines], now)
-    earliest = min([now, *marks.values(), *open_since.values()])
-    calendars = Calendars(earliest, now)
+    catch_up = _catch_up_since([m.pk for m in machines], now)
+    calendars = Calendars(min([now, *catch_up.values()]), now)
     done = RollUp()
-    for machine in machines:
+    for first in range(0, len(machines), batch_size):
+        batch = machines[first : first + batch_size]
         try:
-            stored = _roll_up_machine(machine, now, open_since.get(machine.pk, now), calendars)
+            _roll_up_batch(batch, catch_up, now, calendars, done)
         except Exception:
-            logger.exception("OEE roll-up of machine %s failed; it is retried next run", machine)
-            done.failed += 1
-            continue
-        if stored is None:
-            done.skipped += 1
-        else:
-            done.machines += 1
-            done.snapshots += stored
+            if len(batch) == 1:
+                logger.exception("OEE roll-up of machine %s failed; retried next run", batch[0])
+                done.failed += 1
+                continue
+            for machine in batch:
+                try:
+                    _roll_up_batch([machine], catch_up, now, calendars, done)
+                except Exception:
+                    logger.exception("OEE roll-up of machine %s failed; retried next run", machine)
+                    done.failed += 1
     return done
 
 
-def _roll_up_machine(
-    machine: Machine, now: datetime, open_since: datetime, calendars: Calendars
-) -> int | None:
+def _roll_up_batch(
+    batch: list[Machine],
+    catch_up: dict[int, datetime],
+    now: datetime,
+    calendars: Calendars,
+    done: RollUp,
+) -> None:
     with transaction.atomic():
-        # no_key: events may still be written for the machine meanwhile.
-        if not list(
+        # A machine another worker is rolling up is skipped; no_key: events may still be
+        # written for the machine meanwhile.
+        locked = set(
             Machine.objects.select_for_update(skip_locked=True, no_key=True)
-            .filter(pk=machine.pk)
+            .filter(pk__in=[m.pk for m in batch])
             .values_list("pk", flat=True)
-        ):
-            return None
-        mark = OeeMark.objects.filter(machine=machine).values_list("since", "generation").first()
-        since = min(mark[0], open_since) if mark else open_since
-        snapshots = compute_shifts(machine, since, now, now=now, calendars=calendars)
-        _store(machine, since, now, snapshots)
-        if mark:
-            OeeMark.objects.filter(machine=machine, generation=mark[1]).delete()
-        return len(snapshots)
+        )
+        # Read under the lock: only a roll-up holding it deletes a mark, so the generation
+        # read here is the one to delete, unless an event touched it meanwhile.
+        marks = {
+            machine_id: (since, generation)
+            for machine_id, since, generation in OeeMark.objects.filter(
+                machine_id__in=locked
+            ).values_list("machine_id", "since", "generation")
+        }
+        wanted = []
+        for machine in batch:
+            if machine.pk not in locked:
+                done.skipped += 1
+                continue
+            since = catch_up.get(machine.pk, now)
+            if machine.pk in marks:
+                since = min(since, marks[machine.pk][0])
+            wanted.append((machine, since, now))
+        computed = compute_shifts(wanted, now=now, calendars=calendars)
+        snapshots: list[OeeSnapshot] = []
+        for machine, since, _now in wanted:
+            if machine.pk in marks:
+                _drop_other_shifts(machine, since, now, computed[machine.pk])
+            snapshots += computed[machine.pk]
+            done.machines += 1
+        _upsert(snapshots)
+        done.snapshots += len(snapshots)
+        if marks:
+            touched_since_read = Q()
+            for machine_id, (_since, generation) in marks.items():
+                touched_since_read |= Q(machine_id=machine_id, generation=generation)
+            OeeMark.objects.filter(touched_since_read).delete()
 
 
 # --- full recompute of a range ------------------------------------------------------------
@@ -336,9 +403,10 @@ def run_oee_recompute(job_id: int, *, now: datetime | None = None) -> OeeRecompu
             with transaction.atomic():
                 Machine.objects.select_for_update(no_key=True).filter(pk=machine.pk).first()
                 snapshots = compute_shifts(
-                    machine, job.start, job.end, now=now, calendars=calendars
-                )
-                _store(machine, job.start, min(job.end, now), snapshots)
+                    [(machine, job.start, job.end)], now=now, calendars=calendars
+                )[machine.pk]
+                _drop_other_shifts(machine, job.start, min(job.end, now), snapshots)
+                _upsert(snapshots)
                 OeeRecompute.objects.filter(pk=job.pk).update(
                     machines_done=F("machines_done") + 1,
                     last_machine_id=machine.pk,

@@ -9,9 +9,12 @@ a machine's state timeline; the down periods to classify.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
+
+from django.db.models import Q
 
 from mes.db import fetch_rows
 from production.calendars.selectors import get_working_windows
@@ -40,46 +43,95 @@ SIX_BIG_LOSSES = (
 )
 
 
+# Events are read from this long before a range, so that the one in force at its start
+# usually comes with them; a machine that sent nothing in that time costs one more query.
+LOOKBACK = timedelta(hours=1)
+
+
+def _events_of(
+    kind: str, ranges: Mapping[int, model.Span], fields: tuple[str, ...]
+) -> dict[int, list[tuple] | None]:
+    """Per machine id, its events of ``kind`` in [start, end) and the last one before
+    ``start`` (rows of ``fields``, the first being ``ts``); None if it has none up to
+    ``end``. One query for all the machines, plus one per machine silent before its start."""
+    wanted = Q()
+    for machine_id, (start, end) in ranges.items():
+        wanted |= Q(machine_id=machine_id, ts__gte=start - LOOKBACK, ts__lt=end)
+    # No ORDER BY: the model's default order joins the machine; callers sort by time.
+    events = MachineEvent.objects.filter(kind=kind).order_by()
+    by_machine: dict[int, list[tuple]] = defaultdict(list)
+    for row in fetch_rows(events.filter(wanted).values_list("machine_id", *fields)):
+        by_machine[row[0]].append(row[1:])
+    found: dict[int, list[tuple] | None] = {}
+    for machine_id, (start, _end) in ranges.items():
+        rows = by_machine.get(machine_id, [])
+        inside = [row for row in rows if row[0] >= start]
+        before = [row for row in rows if row[0] < start]
+        if not before:
+            before = list(
+                events.filter(machine_id=machine_id, ts__lt=start - LOOKBACK)
+                .order_by("-ts")
+                .values_list(*fields)[:1]
+            )
+        last = [max(before, key=itemgetter(0))] if before else []
+        found[machine_id] = [*last, *inside] or None
+    return found
+
+
+def state_changes_of(
+    ranges: Mapping[int, model.Span], *, with_classifications: bool = False
+) -> dict[int, list[model.StateChange] | None]:
+    """Per machine id, the state changes in [start, end) and the last one before; None if
+    the machine has never sent a state up to ``end`` (then the operation logs give the
+    time). ``with_classifications``: a down period the machine gave no reason has the one
+    people gave it. Rows are plain (ts, state, reason) tuples, which is what a
+    StateChange is: no object is made per event."""
+    found = _events_of(MachineEvent.Kind.STATE, ranges, ("ts", "state", "reason__code"))
+    unexplained = Q()
+    for machine_id, rows in found.items():
+        times = [row[0] for row in rows or () if row[1] == model.DOWN and row[2] is None]
+        if times:
+            unexplained |= Q(machine_id=machine_id, started_at__in=times)
+    if not (with_classifications and unexplained):
+        return found
+    given = {
+        (machine_id, started_at): reason
+        for machine_id, started_at, reason in DowntimeClassification.objects.filter(
+            unexplained
+        ).values_list("machine_id", "started_at", "reason__code")
+    }
+    return {
+        machine_id: rows
+        and [
+            (row[0], row[1], given.get((machine_id, row[0])))
+            if row[1] == model.DOWN and row[2] is None
+            else row
+            for row in rows
+        ]
+        for machine_id, rows in found.items()
+    }
+
+
 def state_changes(
-    machine: Machine, start: datetime, end: datetime, *, with_classifications: bool = False
-) -> list[model.StateChange] | None:
-    """The state changes in [start, end) and the last one before; None if the machine has
-    never sent a state up to ``end`` (then the operation logs give the time).
-    ``with_classifications``: a down period the machine gave no reason has the one people
-    gave it."""
-    states = MachineEvent.objects.filter(machine=machine, kind=MachineEvent.Kind.STATE)
-    fields = ("ts", "state", "reason__code")
-    before = states.filter(ts__lt=start).order_by("-ts").values_list(*fields)[:1]
-    rows = [*before, *fetch_rows(states.filter(ts__gte=start, ts__lt=end).values_list(*fields))]
-    if not rows:
-        return None
-    given = (
-        dict(
-            DowntimeClassification.objects.filter(
-                machine=machine, started_at__gte=rows[0][0], started_at__lt=end
-            ).values_list("started_at", "reason__code")
-        )
-        if with_classifications
-        else {}
-    )
-    # Plain (ts, state, reason) rows are what a StateChange is: no object per event.
-    return [
-        (row[0], row[1], given.get(row[0])) if row[1] == model.DOWN and row[2] is None else row
-        for row in rows
-    ]
-
-
-def counter_increments(
     machine: Machine, start: datetime, end: datetime
-) -> list[model.CounterReading] | None:
-    counts = MachineEvent.objects.filter(machine=machine, kind=MachineEvent.Kind.COUNT)
-    fields = ("ts", "count_total", "count_reject")
-    before = counts.filter(ts__lt=start).order_by("-ts").values_list(*fields)[:1]
-    inside = fetch_rows(counts.filter(ts__gte=start, ts__lt=end).values_list(*fields))
-    readings = [
-        model.CounterReading(ts, total, reject or 0) for ts, total, reject in [*before, *inside]
-    ]
-    return model.counter_increments(readings) if readings else None
+) -> list[model.StateChange] | None:
+    """One machine's ``state_changes_of``, as the machine sent them."""
+    return state_changes_of({machine.pk: (start, end)})[machine.pk]
+
+
+def counter_increments_of(
+    ranges: Mapping[int, model.Span],
+) -> dict[int, list[model.CounterReading] | None]:
+    """Per machine id, what its counters counted at each reading in [start, end) (the
+    reading before is the baseline); None if it sends no counters."""
+    found = _events_of(MachineEvent.Kind.COUNT, ranges, ("ts", "count_total", "count_reject"))
+    return {
+        machine_id: rows
+        and model.counter_increments(
+            model.CounterReading(ts, total, reject or 0) for ts, total, reject in rows
+        )
+        for machine_id, rows in found.items()
+    }
 
 
 def operation_running(machine: Machine, start: datetime, end: datetime) -> list[model.Span]:

@@ -143,9 +143,9 @@ def test_a_touch_while_rolling_up_keeps_the_mark_for_the_next_run(press, monkeyp
     worked_example()
     compute = rollup.compute_shifts
 
-    def touched_meanwhile(machine, *args, **kwargs):
-        mark_stale([(machine.pk, local("13:00"))])  # an event written while computing
-        return compute(machine, *args, **kwargs)
+    def touched_meanwhile(wanted, **kwargs):
+        mark_stale([(press.pk, local("13:00"))])  # an event written while computing
+        return compute(wanted, **kwargs)
 
     monkeypatch.setattr(rollup, "compute_shifts", touched_meanwhile)
     roll_up_oee(now=EVENING)
@@ -161,20 +161,20 @@ def test_a_roll_up_that_fails_loses_nothing(press, monkeypatch):
     ingest_machine_events(
         [{"machine": "PRESS-02", "ts": local("06:00").isoformat(), "state": "idle"}]
     )
-    store = rollup._store
+    compute = rollup.compute_shifts
 
-    def crash_on_press(machine, *args):
-        if machine == press:
+    def crash_on_press(wanted, **kwargs):
+        if press in [machine for machine, _since, _until in wanted]:
             raise RuntimeError("worker killed")
-        return store(machine, *args)
+        return compute(wanted, **kwargs)
 
-    monkeypatch.setattr(rollup, "_store", crash_on_press)
+    monkeypatch.setattr(rollup, "compute_shifts", crash_on_press)
     done = roll_up_oee(now=EVENING)
     assert (done.machines, done.failed) == (1, 1)  # the other machine is not held up
     assert OeeSnapshot.objects.filter(machine=other).exists()
     assert not OeeSnapshot.objects.filter(machine=press).exists()
     assert OeeMark.objects.filter(machine=press).exists()  # rolled back with the work
-    monkeypatch.setattr(rollup, "_store", store)
+    monkeypatch.setattr(rollup, "compute_shifts", compute)
     roll_up_oee(now=EVENING)
     assert OeeSnapshot.objects.get(machine=press).run_time_s == 25_200
 
@@ -241,10 +241,10 @@ def test_a_full_recompute_applies_a_new_cycle_time_machine_by_machine(press, mon
     job = OeeRecompute.objects.create(start=local("00:00"), end=EVENING)
     compute = rollup.compute_shifts
 
-    def killed_at_the_second(machine, *args, **kwargs):
-        if machine == other:
+    def killed_at_the_second(wanted, **kwargs):
+        if other in [machine for machine, _since, _until in wanted]:
             raise RuntimeError("worker killed")
-        return compute(machine, *args, **kwargs)
+        return compute(wanted, **kwargs)
 
     monkeypatch.setattr(rollup, "compute_shifts", killed_at_the_second)
     with pytest.raises(RuntimeError):
