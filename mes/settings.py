@@ -261,6 +261,8 @@ MES_QUARANTINE_LOCATION = os.environ.get("MES_QUARANTINE_LOCATION", "QC-HOLD")
 MES_MACHINE_EVENT_MAX_FUTURE_S = int(os.environ.get("MES_MACHINE_EVENT_MAX_FUTURE_S", "300"))
 # OEE: rejects counted this long after a setup are start-up losses (reduced yield).
 MES_OEE_STARTUP_WINDOW_S = int(os.environ.get("MES_OEE_STARTUP_WINDOW_S", "600"))
+# How many worker tasks share a full OEE recompute (up to the workers' concurrency).
+MES_OEE_RECOMPUTE_WORKERS = int(os.environ.get("MES_OEE_RECOMPUTE_WORKERS", "2"))
 MES_REPORT_TOLERANCE_PCT = Decimal(os.environ.get("MES_REPORT_TOLERANCE_PCT", "0"))
 
 if PRODUCTION:

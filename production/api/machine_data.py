@@ -9,6 +9,8 @@ row is good is 400 (problem+json, errors keyed `<index>.<field>`).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.urls import re_path
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -109,6 +111,8 @@ urlpatterns = [
 # --- OEE ---------------------------------------------------------------------------
 
 MAX_OEE_DAYS = 92
+# A read rolls up a machine's open shift first unless it was computed this recently.
+READ_FRESH_FOR = timedelta(seconds=30)
 # The query parameters OEE and downtime share: what, and over which time.
 MACHINE_WINDOW = [
     OpenApiParameter("machine", OpenApiTypes.STR),
@@ -193,7 +197,7 @@ class OeeView(generics.GenericAPIView):
             [wanted["machine"]] if wanted.get("machine") else wanted["work_center"].machines.all()
         )
         # What the beat's last roll-up left stale (seconds' worth) is computed first.
-        roll_up_oee(machine_ids=[machine.pk for machine in machines])
+        roll_up_oee(machine_ids=[machine.pk for machine in machines], fresh_for=READ_FRESH_FOR)
         rows = get_oee(**wanted)
         return Response(OeeRowSerializer(rows, many=True).data)
 

@@ -6,10 +6,13 @@ from ``since`` on are stale (new events, reports or classifications); the roll-u
 recomputes them and removes the mark unless it changed meanwhile (``generation``).
 """
 
-__all__ = ["OeeMark", "OeeRecompute", "OeeSnapshot"]
+__all__ = ["OeeMark", "OeeRecompute", "OeeRecomputeMachine", "OeeSnapshot"]
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .plant import Machine, WorkCenter
@@ -115,9 +118,6 @@ class OeeRecompute(models.Model):
     )
     machines_total = models.PositiveIntegerField(_("machines"), default=0)
     machines_done = models.PositiveIntegerField(_("machines done"), default=0)
-    last_machine_id = models.BigIntegerField(
-        _("last machine done"), null=True, blank=True, editable=False
-    )
     snapshots = models.PositiveIntegerField(_("shifts computed"), default=0)
     error = models.TextField(_("error"), blank=True)
     requested_by = models.ForeignKey(
@@ -146,10 +146,37 @@ class OeeRecompute(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.start:%Y-%m-%d} – {self.end:%Y-%m-%d} ({self.get_status_display()})"
+        first = timezone.localtime(self.start)
+        last = timezone.localtime(self.end - timedelta(microseconds=1))  # the end is excluded
+        return f"{first:%Y-%m-%d} – {last:%Y-%m-%d} ({self.get_status_display()})"
 
     @property
     def progress_pct(self) -> int:
         if self.status == self.Status.DONE:
             return 100
         return self.machines_done * 100 // self.machines_total if self.machines_total else 0
+
+
+class OeeRecomputeMachine(models.Model):
+    """One machine of a recompute still to do: the work queue the workers share."""
+
+    permission_area = "machine_data"
+
+    recompute = models.ForeignKey(
+        OeeRecompute, verbose_name=_("OEE recompute"), on_delete=models.CASCADE, related_name="+"
+    )
+    machine = models.ForeignKey(
+        Machine, verbose_name=_("machine"), on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("machine to recompute")
+        verbose_name_plural = _("machines to recompute")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recompute", "machine"], name="oee_recompute_machine_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recompute_id}: {self.machine_id}"

@@ -10,8 +10,9 @@
   workers never compute the same machine at once and a killed worker's rollback leaves
   the mark for the next run: running it twice, or in two workers, gives the same snapshots.
 - ``run_oee_recompute`` recomputes a range for every machine (a manager's order from the
-  admin: after a calendar or cycle time changed), machine by machine, committing progress
-  with each, so a killed worker's task resumes where it stopped.
+  admin: after a calendar or cycle time changed). The machines are a work queue: several
+  workers take one at a time and strike it off with its snapshots in one transaction, so
+  a killed worker's machine is simply taken again.
 """
 
 from __future__ import annotations
@@ -33,7 +34,14 @@ from production.calendars.selectors import get_calendar
 from production.calendars.windows import Calendar, working_windows
 from quality.kpis import report_counts
 
-from ..models import Machine, OeeMark, OeeRecompute, OeeSnapshot, WorkCenter
+from ..models import (
+    Machine,
+    OeeMark,
+    OeeRecompute,
+    OeeRecomputeMachine,
+    OeeSnapshot,
+    WorkCenter,
+)
 from . import model
 from .selectors import counter_increments_of, operation_running, state_changes_of
 
@@ -267,9 +275,11 @@ def roll_up_oee(
     machine_ids: Iterable[int] | None = None,
     now: datetime | None = None,
     batch_size: int = 50,
+    fresh_for: timedelta | None = None,
 ) -> RollUp:
     """Recompute what is stale: marked machines from their mark, and every active machine's
-    open shifts up to now (``machine_ids``: only those machines). Machines go in batches,
+    open shifts up to now (``machine_ids``: only those machines; ``fresh_for``: not an
+    unmarked machine whose shifts were computed that recently). Machines go in batches,
     one transaction each; a batch that fails is done again machine by machine, so one bad
     machine holds up no other."""
     now = now or timezone.now()
@@ -279,6 +289,13 @@ def roll_up_oee(
         machines = machines.filter(pk__in=list(machine_ids))
     machines = list(machines)
     catch_up = _catch_up_since([m.pk for m in machines], now)
+    if fresh_for is not None:
+        marked = set(OeeMark.objects.filter(machine__in=machines).values_list("machine", flat=True))
+        machines = [
+            m
+            for m in machines
+            if m.pk in marked or m.pk not in catch_up or catch_up[m.pk] < now - fresh_for
+        ]
     calendars = Calendars(min([now, *catch_up.values()]), now)
     done = RollUp()
     for first in range(0, len(machines), batch_size):
@@ -350,17 +367,11 @@ def _roll_up_batch(
 # --- full recompute of a range ------------------------------------------------------------
 
 
-def _recompute_targets(job: OeeRecompute):
-    machines = Machine.objects.select_related("work_center").order_by("pk")
-    if job.work_center_id:
-        machines = machines.filter(work_center_id=job.work_center_id)
-    return machines
-
-
 def start_oee_recompute(
     *, actor, start: datetime, end: datetime, work_center: WorkCenter | None = None
 ) -> OeeRecompute:
-    """Queue a recompute of every machine's shifts in [start, end) (of one work center)."""
+    """Queue a recompute of every machine's shifts in [start, end) (of one work center):
+    its machines become a work queue that ``MES_OEE_RECOMPUTE_WORKERS`` tasks share."""
     if end <= start:
         raise InvalidInput(_("The start is after the end."), field="start")
     if end - start > timedelta(days=MAX_RECOMPUTE_DAYS):
@@ -369,58 +380,71 @@ def start_oee_recompute(
         )
     from .tasks import recompute_oee_task
 
+    machines = Machine.objects.order_by("pk")
+    if work_center is not None:
+        machines = machines.filter(work_center=work_center)
     with transaction.atomic():
-        job = OeeRecompute(
+        job = OeeRecompute.objects.create(
             start=start,
             end=end,
             work_center=work_center,
             requested_by=actor if getattr(actor, "pk", None) else None,
+            machines_total=machines.count(),
         )
-        job.machines_total = _recompute_targets(job).count()
-        job.save()
+        OeeRecomputeMachine.objects.bulk_create(
+            OeeRecomputeMachine(recompute=job, machine_id=machine_id)
+            for machine_id in machines.values_list("pk", flat=True)
+        )
         audit.record_create(actor, job)
-        transaction.on_commit(lambda: recompute_oee_task.delay(job.pk))
+        for _worker in range(settings.MES_OEE_RECOMPUTE_WORKERS):
+            transaction.on_commit(lambda: recompute_oee_task.delay(job.pk))
     return job
 
 
 def run_oee_recompute(job_id: int, *, now: datetime | None = None) -> OeeRecompute:
-    """Work through a recompute, one machine per transaction (progress committed with it);
-    started again after a crash, it goes on after the last machine done."""
+    """Work through a recompute's queue: take a machine no one else holds, recompute it and
+    strike it off in one transaction, until none is left. Any number of workers may run it
+    at once; a killed worker's machine goes back to the queue with its rollback."""
     now = now or timezone.now()
     job = OeeRecompute.objects.get(pk=job_id)
-    if job.status == OeeRecompute.Status.DONE:
+    if job.status in (OeeRecompute.Status.DONE, OeeRecompute.Status.FAILED):
         return job
-    calendars = Calendars(job.start, min(job.end, now))
-    machines = _recompute_targets(job)
-    if job.last_machine_id is not None:
-        machines = machines.filter(pk__gt=job.last_machine_id)
-    OeeRecompute.objects.filter(pk=job.pk).update(
-        status=OeeRecompute.Status.RUNNING,
-        machines_total=F("machines_done") + machines.count(),
+    OeeRecompute.objects.filter(pk=job.pk, status=OeeRecompute.Status.QUEUED).update(
+        status=OeeRecompute.Status.RUNNING
     )
-    try:
-        for machine in machines:
+    calendars = Calendars(job.start, min(job.end, now))
+    queue = OeeRecomputeMachine.objects.filter(recompute=job).order_by("machine_id")
+    while True:
+        try:
             with transaction.atomic():
+                item = (
+                    queue.select_for_update(skip_locked=True)
+                    .select_related("machine__work_center")
+                    .first()
+                )
+                if item is None:
+                    break
+                machine = item.machine
                 Machine.objects.select_for_update(no_key=True).filter(pk=machine.pk).first()
                 snapshots = compute_shifts(
                     [(machine, job.start, job.end)], now=now, calendars=calendars
                 )[machine.pk]
                 _drop_other_shifts(machine, job.start, min(job.end, now), snapshots)
                 _upsert(snapshots)
+                item.delete()
                 OeeRecompute.objects.filter(pk=job.pk).update(
                     machines_done=F("machines_done") + 1,
-                    last_machine_id=machine.pk,
                     snapshots=F("snapshots") + len(snapshots),
                 )
-    except Exception as error:
-        OeeRecompute.objects.filter(pk=job.pk).update(
-            status=OeeRecompute.Status.FAILED, error=str(error), finished_at=timezone.now()
+        except Exception as error:
+            OeeRecompute.objects.filter(pk=job.pk).update(
+                status=OeeRecompute.Status.FAILED, error=str(error), finished_at=timezone.now()
+            )
+            raise
+    if not OeeRecomputeMachine.objects.filter(recompute=job).exists():
+        # The last worker out (machines others still hold keep the job running).
+        OeeRecompute.objects.filter(pk=job.pk, status=OeeRecompute.Status.RUNNING).update(
+            status=OeeRecompute.Status.DONE, finished_at=timezone.now()
         )
-        raise
-    OeeRecompute.objects.filter(pk=job.pk).update(
-        status=OeeRecompute.Status.DONE,
-        machines_done=F("machines_total"),
-        finished_at=timezone.now(),
-    )
     job.refresh_from_db()
     return job

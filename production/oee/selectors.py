@@ -269,6 +269,26 @@ def plant_oee(*, start: datetime, end: datetime, machines: list[Machine]) -> dic
     }
 
 
+def current_shifts(*, machines: list[Machine], now: datetime) -> list[dict[str, Any]]:
+    """Per work center, the shift running at ``now`` so far (its machines added up)."""
+    snapshots = OeeSnapshot.objects.filter(
+        machine__in=machines, period_start__lte=now, period_end__gt=now
+    ).select_related("machine__work_center")
+    by_center: dict[WorkCenter, list[OeeSnapshot]] = defaultdict(list)
+    for snapshot in snapshots:
+        by_center[snapshot.machine.work_center].append(snapshot)
+    return [
+        {
+            "work_center": center,
+            "shift": found[0].shift_code,
+            "period_start": min(s.period_start for s in found),
+            "period_end": max(s.period_end for s in found),
+            **summarize(found),
+        }
+        for center, found in sorted(by_center.items(), key=lambda item: item[0].code)
+    ]
+
+
 def pareto(lost_by_reason: dict[str, float]) -> list[dict[str, Any]]:
     """Reasons by time lost, largest first, with the cumulative share."""
     total = sum(lost_by_reason.values())

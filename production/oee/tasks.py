@@ -11,8 +11,8 @@ def roll_up_oee_task() -> dict[str, int]:
     return {"machines": done.machines, "snapshots": done.snapshots, "skipped": done.skipped}
 
 
-# A killed worker's task is delivered again (acks_late, reject on worker lost) and resumes
-# after the last machine it committed.
+# Several of these share one recompute's queue of machines; a killed worker's task is
+# delivered again (acks_late, reject on worker lost) and its machine taken again.
 @shared_task(acks_late=True, time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)
 def recompute_oee_task(job_id: int) -> int:
     return run_oee_recompute(job_id).snapshots

@@ -8,8 +8,8 @@ import pytest
 from mes.celery import app as celery_app
 from mes.errors import InvalidInput
 from mes.testing import run_together
-from production.models import OeeMark, OeeRecompute, OeeSnapshot, ReasonCode
-from production.oee import rollup
+from production.models import OeeMark, OeeRecomputeMachine, OeeSnapshot, ReasonCode
+from production.oee import rollup, tasks
 from production.oee.rollup import mark_stale, roll_up_oee, run_oee_recompute, start_oee_recompute
 from production.oee.selectors import get_oee, summarize
 from production.oee.services import classify_downtime, ingest_machine_events
@@ -51,6 +51,10 @@ def worked_example(*, down_reason: str | None = None):
             },
         ]
     )
+
+
+def state_at(machine: str, hhmm: str, state: str) -> dict:
+    return {"machine": machine, "ts": local(hhmm).isoformat(), "state": state}
 
 
 def stored(machine) -> list[dict]:
@@ -230,29 +234,32 @@ def test_days_and_weeks_add_the_shifts_up(press):
     assert week["run_time_s"] == 25_200 + 27_000
 
 
-def test_a_full_recompute_applies_a_new_cycle_time_machine_by_machine(press, monkeypatch):
+def test_a_full_recompute_applies_a_new_cycle_time_machine_by_machine(
+    press, monkeypatch, django_capture_on_commit_callbacks
+):
     other = MachineFactory(code="PRESS-02", work_center=press.work_center, ideal_cycle_time_s=30)
     worked_example()
-    ingest_machine_events(
-        [{"machine": "PRESS-02", "ts": local("06:00").isoformat(), "state": "idle"}]
-    )
+    ingest_machine_events([state_at("PRESS-02", "06:00", "idle")])
     roll_up_oee(now=EVENING)
     type(press).objects.update(ideal_cycle_time_s=20)  # roll-ups do not see this: no mark
-    job = OeeRecompute.objects.create(start=local("00:00"), end=EVENING)
+    with django_capture_on_commit_callbacks(execute=False):  # no worker yet
+        job = start_oee_recompute(actor=None, start=local("00:00"), end=EVENING)
+    assert OeeRecomputeMachine.objects.filter(recompute=job).count() == 2
     compute = rollup.compute_shifts
 
     def killed_at_the_second(wanted, **kwargs):
         if other in [machine for machine, _since, _until in wanted]:
-            raise RuntimeError("worker killed")
+            raise SystemExit("worker killed")  # like SIGKILL: no handler of ours runs
         return compute(wanted, **kwargs)
 
     monkeypatch.setattr(rollup, "compute_shifts", killed_at_the_second)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(SystemExit):
         run_oee_recompute(job.pk, now=EVENING)
     job.refresh_from_db()
-    assert (job.status, job.machines_done, job.last_machine_id) == ("failed", 1, press.pk)
+    assert (job.status, job.machines_done, job.progress_pct) == ("running", 1, 50)
     assert OeeSnapshot.objects.get(machine=press).ideal_cycle_time_s == 20
     assert OeeSnapshot.objects.get(machine=other).ideal_cycle_time_s == 30
+    assert [q.machine for q in OeeRecomputeMachine.objects.all()] == [other]  # back in the queue
     monkeypatch.setattr(rollup, "compute_shifts", compute)
     job = run_oee_recompute(job.pk, now=EVENING)  # the task delivered again
     assert (job.status, job.machines_done, job.machines_total, job.progress_pct) == (
@@ -262,6 +269,22 @@ def test_a_full_recompute_applies_a_new_cycle_time_machine_by_machine(press, mon
         100,
     )
     assert OeeSnapshot.objects.get(machine=other).ideal_cycle_time_s == 20
+    assert not OeeRecomputeMachine.objects.exists()
+
+
+def test_a_recompute_that_errs_says_why(press, monkeypatch, django_capture_on_commit_callbacks):
+    worked_example()
+    with django_capture_on_commit_callbacks(execute=False):
+        job = start_oee_recompute(actor=None, start=local("00:00"), end=EVENING)
+
+    def broken(wanted, **kwargs):
+        raise ValueError("calendar unreadable")
+
+    monkeypatch.setattr(rollup, "compute_shifts", broken)
+    with pytest.raises(ValueError):
+        run_oee_recompute(job.pk, now=EVENING)
+    job.refresh_from_db()
+    assert (job.status, job.error) == ("failed", "calendar unreadable")
 
 
 @pytest.fixture
@@ -312,3 +335,23 @@ def test_two_workers_rolling_up_at_once_store_what_one_would():
     roll_up_oee(now=EVENING)
     alone = list(OeeSnapshot.objects.order_by("machine_id").values_list("machine_id", "run_time_s"))
     assert together == alone and len(alone) == 8
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_share_a_recompute(monkeypatch):
+    queued = []
+    monkeypatch.setattr(tasks.recompute_oee_task, "delay", queued.append)  # we are the workers
+    press = one_shift_press()
+    for number in range(2, 9):
+        MachineFactory(code=f"PRESS-0{number}", work_center=press.work_center)
+    ingest_machine_events(
+        [state_at(f"PRESS-0{n}", f"{6 + n % 8:02d}:00", "running") for n in range(1, 9)]
+    )
+    job = start_oee_recompute(actor=None, start=local("00:00"), end=EVENING)
+    assert queued == [job.pk, job.pk]  # MES_OEE_RECOMPUTE_WORKERS tasks
+    results = run_together([lambda: run_oee_recompute(job.pk, now=EVENING)] * 2)
+    assert all(not isinstance(r, BaseException) for r in results), results
+    job.refresh_from_db()
+    assert (job.status, job.machines_done, job.snapshots) == ("done", 8, 8)
+    assert OeeSnapshot.objects.count() == 8

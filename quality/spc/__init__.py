@@ -1,5 +1,7 @@
 """Statistical process control, pure Python (no Django): charts, run rules, capability, SVG."""
 
+from mes.svg import pareto_svg
+
 from .charts import (
     CHARTS,
     MEASURED_CHARTS,
@@ -23,7 +25,7 @@ from .charts import (
 )
 from .constants import CONSTANTS
 from .rules import NELSON, RULES, WESTERN_ELECTRIC, Violation, rule_violations
-from .svg import control_chart_svg, pareto_svg
+from .svg import control_chart_svg
 
 __all__ = [
     "CHARTS",
