@@ -204,8 +204,13 @@ class Timeline:
     """A machine's state changes, sorted once, for many periods."""
 
     def __init__(self, changes: Iterable[StateChange]):
-        self.changes = sorted(changes, key=_change_order)
+        self.changes = list(changes)
         self.times = [change[0] for change in self.changes]
+        # Rows from the database come sorted with distinct times: then there is no tie to
+        # break and the full sort (a Python key per change) is not needed.
+        if any(later <= earlier for earlier, later in pairwise(self.times)):
+            self.changes.sort(key=_change_order)
+            self.times = [change[0] for change in self.changes]
 
     def around(self, start: datetime, end: datetime) -> list[StateChange]:
         """What ``state_spans`` needs for [start, end): the last change at or before

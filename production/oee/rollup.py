@@ -417,15 +417,16 @@ def run_oee_recompute(job_id: int, *, now: datetime | None = None) -> OeeRecompu
     while True:
         try:
             with transaction.atomic():
-                item = (
-                    queue.select_for_update(skip_locked=True)
-                    .select_related("machine__work_center")
-                    .first()
-                )
+                # Claimed alone: a FOR UPDATE over a join would lock the shared work center
+                # row too, and every other worker would skip every machine.
+                item = queue.select_for_update(skip_locked=True).first()
                 if item is None:
                     break
-                machine = item.machine
-                Machine.objects.select_for_update(no_key=True).filter(pk=machine.pk).first()
+                machine = (
+                    Machine.objects.select_for_update(no_key=True, of=("self",))
+                    .select_related("work_center")
+                    .get(pk=item.machine_id)
+                )
                 snapshots = compute_shifts(
                     [(machine, job.start, job.end)], now=now, calendars=calendars
                 )[machine.pk]

@@ -8,6 +8,7 @@ a machine's state timeline; the down periods to classify.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
@@ -57,23 +58,27 @@ def _events_of(
     wanted = Q()
     for machine_id, (start, end) in ranges.items():
         wanted |= Q(machine_id=machine_id, ts__gte=start - LOOKBACK, ts__lt=end)
-    # No ORDER BY: the model's default order joins the machine; callers sort by time.
+    # No ORDER BY: the model's default order joins the machine; rows are sorted here.
     events = MachineEvent.objects.filter(kind=kind).order_by()
     by_machine: dict[int, list[tuple]] = defaultdict(list)
-    for row in fetch_rows(events.filter(wanted).values_list("machine_id", *fields)):
-        by_machine[row[0]].append(row[1:])
+    if len(ranges) == 1:  # a month of one machine: no machine column to strip off each row
+        [machine_id] = ranges
+        by_machine[machine_id] = fetch_rows(events.filter(wanted).values_list(*fields))
+    else:
+        for row in fetch_rows(events.filter(wanted).values_list("machine_id", *fields)):
+            by_machine[row[0]].append(row[1:])
     found: dict[int, list[tuple] | None] = {}
     for machine_id, (start, _end) in ranges.items():
-        rows = by_machine.get(machine_id, [])
-        inside = [row for row in rows if row[0] >= start]
-        before = [row for row in rows if row[0] < start]
-        if not before:
-            before = list(
+        rows = sorted(by_machine.get(machine_id, []), key=itemgetter(0))
+        split = bisect_left(rows, start, key=itemgetter(0))
+        inside = rows[split:]
+        last = rows[split - 1 : split]
+        if not last:
+            last = list(
                 events.filter(machine_id=machine_id, ts__lt=start - LOOKBACK)
                 .order_by("-ts")
                 .values_list(*fields)[:1]
             )
-        last = [max(before, key=itemgetter(0))] if before else []
         found[machine_id] = [*last, *inside] or None
     return found
 
@@ -91,7 +96,9 @@ def state_changes_of(
     for machine_id, rows in found.items():
         times = [row[0] for row in rows or () if row[1] == model.DOWN and row[2] is None]
         if times:
-            unexplained |= Q(machine_id=machine_id, started_at__in=times)
+            unexplained |= Q(
+                machine_id=machine_id, started_at__gte=min(times), started_at__lte=max(times)
+            )
     if not (with_classifications and unexplained):
         return found
     given = {
