@@ -6,7 +6,9 @@
 - ``roll_up_oee`` (Celery beat, and before every OEE read) recomputes each marked
   machine's shifts from its mark up to now, plus every active machine's open shift (time
   passes even without events), stores them, and removes the mark unless it was touched
-  meanwhile. A machine is locked while it is rolled up and a busy one is skipped, so two
+  meanwhile. It upserts the shifts the calendar has; a shift the calendar no longer has
+  is removed by a full recompute, which is what a calendar change calls for. A machine
+  is locked while it is rolled up and a busy one is skipped, so two
   workers never compute the same machine at once and a killed worker's rollback leaves
   the mark for the next run: running it twice, or in two workers, gives the same snapshots.
 - ``run_oee_recompute`` recomputes a range for every machine (a manager's order from the
@@ -349,19 +351,24 @@ def _roll_up_batch(
                 since = min(since, marks[machine.pk][0])
             wanted.append((machine, since, now))
         computed = compute_shifts(wanted, now=now, calendars=calendars)
-        snapshots: list[OeeSnapshot] = []
-        for machine, since, _now in wanted:
-            if machine.pk in marks:
-                _drop_other_shifts(machine, since, now, computed[machine.pk])
-            snapshots += computed[machine.pk]
-            done.machines += 1
+        snapshots = [snapshot for found in computed.values() for snapshot in found]
         _upsert(snapshots)
+        done.machines += len(wanted)
         done.snapshots += len(snapshots)
-        if marks:
-            touched_since_read = Q()
-            for machine_id, (_since, generation) in marks.items():
-                touched_since_read |= Q(machine_id=machine_id, generation=generation)
-            OeeMark.objects.filter(touched_since_read).delete()
+        _delete_marks([(machine_id, generation) for machine_id, (_s, generation) in marks.items()])
+
+
+def _delete_marks(read: list[tuple[int, int]]) -> None:
+    """Delete the marks still at the generation read (one touched since stays)."""
+    if not read:
+        return
+    table = connection.ops.quote_name(OeeMark._meta.db_table)
+    pairs = ", ".join(["(%s, %s)"] * len(read))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE (machine_id, generation) IN (VALUES {pairs})",
+            [value for pair in read for value in pair],
+        )
 
 
 # --- full recompute of a range ------------------------------------------------------------

@@ -55,9 +55,12 @@ def _events_of(
     """Per machine id, its events of ``kind`` in [start, end) and the last one before
     ``start`` (rows of ``fields``, the first being ``ts``); None if it has none up to
     ``end``. One query for all the machines, plus one per machine silent before its start."""
+    same_range: dict[model.Span, list[int]] = defaultdict(list)
+    for machine_id, span in ranges.items():
+        same_range[span].append(machine_id)  # one calendar: usually one range for all
     wanted = Q()
-    for machine_id, (start, end) in ranges.items():
-        wanted |= Q(machine_id=machine_id, ts__gte=start - LOOKBACK, ts__lt=end)
+    for (start, end), machine_ids in same_range.items():
+        wanted |= Q(machine_id__in=machine_ids, ts__gte=start - LOOKBACK, ts__lt=end)
     # No ORDER BY: the model's default order joins the machine; rows are sorted here.
     events = MachineEvent.objects.filter(kind=kind).order_by()
     by_machine: dict[int, list[tuple]] = defaultdict(list)
