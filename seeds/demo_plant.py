@@ -593,6 +593,12 @@ def spc_history() -> list[list[str]]:
     return groups
 
 
+# Machine signals over the last days (production.oee.simulation), one step every five minutes.
+HISTORY_DAYS = 1
+HISTORY_STEP_S = 300
+HISTORY_SEED = 2026
+
+
 @dataclass(frozen=True)
 class PersonData:
     username: str

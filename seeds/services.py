@@ -30,12 +30,15 @@ from production.models import (
     CalendarAssignment,
     Holiday,
     Machine,
+    MachineEvent,
     ReasonCode,
     Routing,
     ShiftPattern,
     Site,
     WorkCenter,
 )
+from production.oee.services import MAX_BATCH, ingest_machine_events
+from production.oee.simulation import PlantSimulator
 from quality.inspections import services as inspection_services
 from quality.models import Inspection, InspectionPlan
 
@@ -71,6 +74,7 @@ class _Loader:
         self.load_sales_orders(customers, items)
         self.load_people()
         self.load_quality(items)
+        self.load_machine_history()
         return self.created
 
     def load_plant(self) -> Site:
@@ -322,6 +326,26 @@ class _Loader:
                 client_ref=client_ref,
             )
             self.created[Inspection._meta.verbose_name_plural] += 1
+
+    def load_machine_history(self) -> None:
+        """The machines' signals over the last days, as the simulator makes them, so the
+        OEE dashboard has something to show before any machine is connected."""
+        machines = Machine.objects.filter(code__in=[m.code for m in demo.MACHINES])
+        if MachineEvent.objects.filter(machine__in=machines).exists():
+            return
+        plant = PlantSimulator(
+            [(m.code, float(m.ideal_cycle_time_s)) for m in machines], seed=demo.HISTORY_SEED
+        )
+        now = timezone.now().replace(second=0, microsecond=0)
+        step = timedelta(seconds=demo.HISTORY_STEP_S)
+        moment = now - timedelta(days=demo.HISTORY_DAYS)
+        rows = []
+        while moment <= now:
+            rows += plant.step(moment, step.total_seconds())
+            moment += step
+        for first in range(0, len(rows), MAX_BATCH):
+            stored = ingest_machine_events(rows[first : first + MAX_BATCH])
+            self.created[MachineEvent._meta.verbose_name_plural] += stored.accepted
 
 
 def load_demo_plant(*, actor=None, today: date) -> Counter[str]:

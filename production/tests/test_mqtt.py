@@ -1,6 +1,5 @@
 """MQTT: the topic scheme, and the ingester against the real Mosquitto broker."""
 
-import socket
 import uuid
 from datetime import timedelta
 from io import StringIO
@@ -14,6 +13,7 @@ from django.utils import timezone
 
 from production.models import MachineEvent, MqttRejection
 from production.oee import mqtt as scheme
+from production.tests.mqtt_support import skip_without_broker
 
 from .factories import MachineFactory
 
@@ -41,19 +41,9 @@ def test_parsing_good_and_bad_messages():
             scheme.parse_message("mes", topic, payload)
 
 
-def _broker_up() -> bool:
-    target = urlparse(settings.MQTT_URL)
-    try:
-        with socket.create_connection((target.hostname, target.port or 1883), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_ingester_loses_nothing_across_a_restart():
-    if not _broker_up():
-        pytest.skip(f"needs the MQTT broker at {settings.MQTT_URL} (.ci/run starts Mosquitto)")
+    skip_without_broker()
     machine = MachineFactory(code="PRESS-01")
     site = machine.work_center.area.site.code
     prefix, client_id = f"mes-test-{uuid.uuid4().hex[:8]}", f"ingester-{uuid.uuid4().hex[:8]}"
@@ -115,8 +105,7 @@ def test_the_ingester_loses_nothing_across_a_restart():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_simulator_feeds_the_ingester():
-    if not _broker_up():
-        pytest.skip(f"needs the MQTT broker at {settings.MQTT_URL} (.ci/run starts Mosquitto)")
+    skip_without_broker()
     MachineFactory(code="SIM-01", ideal_cycle_time_s=1)
     prefix, client_id = f"mes-sim-{uuid.uuid4().hex[:8]}", f"ingester-{uuid.uuid4().hex[:8]}"
     call_command("ingest_mqtt", prefix=prefix, client_id=client_id, idle_exit=1, stdout=StringIO())

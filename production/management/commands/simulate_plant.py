@@ -5,7 +5,6 @@ running its counter grows by its ideal cycle time (a little slower, and about 1 
 rejects). States and counters are published, QoS 1, on the documented topics.
 """
 
-import random
 import time
 from datetime import UTC, datetime
 from urllib.parse import urlparse
@@ -16,15 +15,7 @@ from django.core.management.base import BaseCommand
 
 from production.models import Machine
 from production.oee import mqtt as scheme
-
-# Next state, drawn by weight: mostly running, sometimes a stop.
-NEXT = {
-    "running": (("running", 85), ("idle", 7), ("down", 5), ("setup", 3)),
-    "idle": (("running", 80), ("idle", 20)),
-    "down": (("running", 60), ("down", 40)),
-    "setup": (("running", 70), ("setup", 30)),
-}
-DOWN_REASONS = ("DT-BREAKDOWN", "DT-MATERIAL", "DT-QUALITY")
+from production.oee.simulation import PlantSimulator
 
 
 class Command(BaseCommand):
@@ -38,24 +29,26 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=None)
 
     def handle(self, *args, **options):
-        rng = random.Random(options["seed"])
         machines = list(
             Machine.objects.filter(is_active=True).select_related("work_center__area__site")
         )
+        sites = {m.code: m.work_center.area.site.code for m in machines}
+        plant = PlantSimulator(
+            [(m.code, float(m.ideal_cycle_time_s)) for m in machines], seed=options["seed"]
+        )
         target = urlparse(options["url"])
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"mes-sim-{rng.random()}")
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=f"mes-sim-{plant.rng.random()}"
+        )
         if target.username:
             client.username_pw_set(target.username, target.password)
         client.connect(target.hostname or "127.0.0.1", target.port or 1883)
         client.loop_start()
-        states = {m.code: "running" for m in machines}
-        counts = {m.code: [0, 0] for m in machines}
         tick, published = 0, 0
         try:
             while not options["ticks"] or tick < options["ticks"]:
-                now = datetime.now(UTC).isoformat()
-                for machine in machines:
-                    published += self._tick(client, options, rng, machine, states, counts, now)
+                for row in plant.step(datetime.now(UTC), options["interval"]):
+                    published += self._publish(client, options["prefix"], sites, row)
                 tick += 1
                 if not options["ticks"] or tick < options["ticks"]:
                     time.sleep(options["interval"])
@@ -64,25 +57,19 @@ class Command(BaseCommand):
             client.disconnect()
         self.stdout.write(f"published {published} messages for {len(machines)} machines")
 
-    def _tick(self, client, options, rng, machine, states, counts, now) -> int:
-        code, site = machine.code, machine.work_center.area.site.code
-        prefix, sent = options["prefix"], 0
-        choices, weights = zip(*NEXT[states[code]], strict=True)
-        state = rng.choices(choices, weights)[0]
-        if state != states[code] or rng.random() < 0.05:
-            body = {"ts": now, "state": state}
-            if state == "down":
-                body["reason"] = rng.choice(DOWN_REASONS)
-            topic = scheme.topic_for(prefix, site, code, "state")
+    def _publish(self, client, prefix: str, sites: dict[str, str], row: dict) -> int:
+        """A row as the messages a gateway sends: its state (if any), then its counters."""
+        code, sent = row["machine"], 0
+        if "state" in row:
+            body = {"ts": row["ts"], "state": row["state"]}
+            if "reason" in row:
+                body["reason"] = row["reason"]
+            topic = scheme.topic_for(prefix, sites[code], code, "state")
             client.publish(topic, scheme.payload_for(**body), qos=1).wait_for_publish()
-            states[code], sent = state, sent + 1
-        if state == "running":
-            made = int(
-                options["interval"] / float(machine.ideal_cycle_time_s) * rng.uniform(0.8, 1.0)
-            )
-            counts[code][0] += made
-            counts[code][1] += sum(1 for _ in range(made) if rng.random() < 0.01)
-        topic = scheme.topic_for(prefix, site, code, "count")
-        payload = scheme.payload_for(ts=now, total=counts[code][0], reject=counts[code][1])
+            sent += 1
+        topic = scheme.topic_for(prefix, sites[code], code, "count")
+        payload = scheme.payload_for(
+            ts=row["ts"], total=row["count_total"], reject=row["count_reject"]
+        )
         client.publish(topic, payload, qos=1).wait_for_publish()
         return sent + 1
