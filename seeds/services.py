@@ -25,6 +25,7 @@ from orders import services as order_services
 from orders.models import Customer, SalesOrder
 from production import services as production_services
 from production.calendars import services as calendar_services
+from production.calendars.selectors import get_working_windows
 from production.models import (
     Area,
     CalendarAssignment,
@@ -330,7 +331,9 @@ class _Loader:
     def load_machine_history(self) -> None:
         """The machines' signals over the last days, as the simulator makes them, so the
         OEE dashboard has something to show before any machine is connected."""
-        machines = Machine.objects.filter(code__in=[m.code for m in demo.MACHINES])
+        machines = Machine.objects.filter(code__in=[m.code for m in demo.MACHINES]).select_related(
+            "work_center"
+        )
         if MachineEvent.objects.filter(machine__in=machines).exists():
             return
         plant = PlantSimulator(
@@ -339,9 +342,18 @@ class _Loader:
         now = timezone.now().replace(second=0, microsecond=0)
         step = timedelta(seconds=demo.HISTORY_STEP_S)
         moment = now - timedelta(days=demo.HISTORY_DAYS)
+        working = {
+            m.code: get_working_windows(work_center=m.work_center, start=moment, end=now)
+            for m in machines
+        }
         rows = []
         while moment <= now:
-            rows += plant.step(moment, step.total_seconds())
+            resting = [
+                code
+                for code, windows in working.items()
+                if not any(w.start <= moment < w.end for w in windows)
+            ]
+            rows += plant.step(moment, step.total_seconds(), resting)
             moment += step
         for first in range(0, len(rows), MAX_BATCH):
             stored = ingest_machine_events(rows[first : first + MAX_BATCH])

@@ -52,7 +52,7 @@ def test_the_simulator_feeds_the_dashboard_within_a_minute(make_person):
     prefix, client_id = f"mes-live-{uuid.uuid4().hex[:8]}", f"ingester-{uuid.uuid4().hex[:8]}"
     stored = MachineEvent.objects.count()
     call_command("ingest_mqtt", prefix=prefix, client_id=client_id, idle_exit=1, stdout=StringIO())
-    call_command("simulate_plant", prefix=prefix, ticks=3, interval=2, seed=11, stdout=StringIO())
+    call_command("simulate_plant", prefix=prefix, ticks=5, interval=2, seed=11, stdout=StringIO())
     call_command("ingest_mqtt", prefix=prefix, client_id=client_id, idle_exit=2, stdout=StringIO())
     live = MachineEvent.objects.filter(source="mqtt").count()
     assert live and live == MachineEvent.objects.count() - stored

@@ -167,15 +167,16 @@ def _pictures(figures: dict, reasons: dict[str, str]) -> dict[str, str]:
     }
 
 
-def _timeline(work_center: WorkCenter | None, day: date, zone: ZoneInfo) -> str:
+def _timeline(work_center: WorkCenter | None, day: date, zone: ZoneInfo, now: datetime) -> str:
     machines = list(work_center.machines.filter(is_active=True)) if work_center else []
     start, end = _midnight(day, zone), _midnight(day + timedelta(days=1), zone)
+    known_until = max(min(end, now), start)  # what is ahead of now is not known yet
     windows = (
         get_working_windows(work_center=work_center, start=start, end=end) if work_center else []
     )
     working = [(w.start, w.end) for w in windows]
     return svg.timeline_svg(
-        [(machine.code, spans) for machine, spans in state_timeline(machines, start, end)],
+        [(m.code, spans) for m, spans in state_timeline(machines, start, known_until)],
         start=start,
         end=end,
         working={machine.code: working for machine in machines},
@@ -231,7 +232,7 @@ def oee_dashboard_view(request):
             "current": current_shifts(machines=machines, now=now),
             "figures": figures,
             "pictures": _pictures(figures, reasons),
-            "timeline": _timeline(work_center, chosen.get("day") or today, zone),
+            "timeline": _timeline(work_center, chosen.get("day") or today, zone, now),
         }
     return TemplateResponse(request, "production/oee_dashboard.html", context)
 

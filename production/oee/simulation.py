@@ -9,7 +9,7 @@ count_total?, count_reject?}``.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 # Next state, drawn by weight: mostly running, sometimes a stop.
@@ -32,24 +32,29 @@ class PlantSimulator:
         self.made = {code: 0.0 for code in self.cycle}  # fractions carry to the next step
         self.rejects = {code: 0 for code in self.cycle}
 
-    def step(self, ts: datetime, interval_s: float) -> list[dict]:
-        """The signals of every machine at ``ts``, ``interval_s`` after the step before."""
+    def step(self, ts: datetime, interval_s: float, resting: Collection[str] = ()) -> list[dict]:
+        """The signals of every machine at ``ts``, ``interval_s`` after the step before;
+        the machines in ``resting`` (a break, no shift) stand idle until they are not."""
         rows = []
         for code, cycle in self.cycle.items():
+            # Parts come from the interval just ended, in the state that held through it.
+            if self.state[code] == "running":
+                before = int(self.made[code])
+                self.made[code] += interval_s / cycle * self.rng.uniform(0.8, 1.0)
+                new = int(self.made[code]) - before
+                self.rejects[code] += sum(1 for _ in range(new) if self.rng.random() < REJECT_RATE)
             # A machine's first step announces its state, as a gateway does on connecting.
-            choices, weights = zip(*NEXT[self.state[code] or "running"], strict=True)
-            state = self.rng.choices(choices, weights)[0]
+            if code in resting:
+                state = "idle"
+            else:
+                choices, weights = zip(*NEXT[self.state[code] or "running"], strict=True)
+                state = self.rng.choices(choices, weights)[0]
             row: dict = {"machine": code, "ts": ts.isoformat()}
             if state != self.state[code] or self.rng.random() < 0.05:  # and a heartbeat
                 row["state"] = state
                 if state == "down":
                     row["reason"] = self.rng.choice(DOWN_REASONS)
                 self.state[code] = state
-            if state == "running":
-                before = int(self.made[code])
-                self.made[code] += interval_s / cycle * self.rng.uniform(0.8, 1.0)
-                new = int(self.made[code]) - before
-                self.rejects[code] += sum(1 for _ in range(new) if self.rng.random() < REJECT_RATE)
             row["count_total"] = int(self.made[code])
             row["count_reject"] = self.rejects[code]
             rows.append(row)

@@ -34,3 +34,13 @@ def test_counters_grow_below_the_ideal_rate_even_for_slow_machines():
     assert states <= {"running", "idle", "down", "setup"} and "down" in states
     downs = [row for step in steps for row in step if row.get("state") == "down"]
     assert all(row["reason"].startswith("DT-") for row in downs)
+
+
+def test_resting_machines_stand_idle_and_make_nothing():
+    plant = PlantSimulator([("FAST", 2.5)], seed=1)
+    plant.step(START, 60)
+    made = plant.step(START + timedelta(minutes=1), 60)[0]["count_total"]
+    rest = [plant.step(START + timedelta(minutes=2 + n), 60, {"FAST"})[0] for n in range(5)]
+    assert rest[0]["state"] == "idle"
+    # What ran before the break is counted at its first step, then nothing more.
+    assert len({row["count_total"] for row in rest[1:]}) == 1 and rest[1]["count_total"] >= made

@@ -1,18 +1,20 @@
 """manage.py simulate_plant: publish a plant's machine signals over MQTT (demo and tests).
 
-Each active machine runs mostly, with idle spells, short breakdowns and setups; while
-running its counter grows by its ideal cycle time (a little slower, and about 1 %
-rejects). States and counters are published, QoS 1, on the documented topics.
+Each active machine runs mostly, with idle spells, short breakdowns and setups, and
+stands idle in breaks and outside the shifts; while running its counter grows by its
+ideal cycle time (a little slower, and about 1 % rejects). See production.oee.simulation.
+States and counters are published, QoS 1, on the documented topics.
 """
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from production.calendars.selectors import get_working_windows
 from production.models import Machine
 from production.oee import mqtt as scheme
 from production.oee.simulation import PlantSimulator
@@ -47,7 +49,8 @@ class Command(BaseCommand):
         tick, published = 0, 0
         try:
             while not options["ticks"] or tick < options["ticks"]:
-                for row in plant.step(datetime.now(UTC), options["interval"]):
+                now = datetime.now(UTC)
+                for row in plant.step(now, options["interval"], self._resting(machines, now)):
                     published += self._publish(client, options["prefix"], sites, row)
                 tick += 1
                 if not options["ticks"] or tick < options["ticks"]:
@@ -56,6 +59,18 @@ class Command(BaseCommand):
             client.loop_stop()
             client.disconnect()
         self.stdout.write(f"published {published} messages for {len(machines)} machines")
+
+    def _resting(self, machines: list[Machine], now: datetime) -> list[str]:
+        """Machines whose work center's calendar has no working time now (a break)."""
+        working: dict[int, bool] = {}
+        for machine in machines:
+            if machine.work_center_id not in working:
+                working[machine.work_center_id] = bool(
+                    get_working_windows(
+                        work_center=machine.work_center, start=now, end=now + timedelta(seconds=1)
+                    )
+                )
+        return [m.code for m in machines if not working[m.work_center_id]]
 
     def _publish(self, client, prefix: str, sites: dict[str, str], row: dict) -> int:
         """A row as the messages a gateway sends: its state (if any), then its counters."""

@@ -1,0 +1,30 @@
+"""The plant manager opens the OEE dashboard on the demo plant's history, in Korean."""
+
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "bench" / "out"
+
+
+def test_the_oee_dashboard_draws_the_demo_plant(live_server, browser_page):
+    call_command("load_demo", verbosity=0)
+    page = browser_page
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/production/oeesnapshot/dashboard/")
+    page.fill("#id_username", "manager")
+    page.fill("#id_password", "manager")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#oee-timeline svg")
+    for chart in ("#oee-trend", "#oee-factors", "#oee-losses", "#oee-pareto"):
+        box = page.locator(f"{chart} svg").bounding_box()
+        assert box and box["width"] > 300 and box["height"] > 50, chart
+    assert page.locator("#oee-per-work-center tbody tr").count() >= 4
+    assert page.locator("#oee-timeline rect.state-running").count() > 10
+    page.select_option("#language-select", "ko")
+    page.wait_for_selector("#oee-timeline svg")
+    assert page.locator("html").get_attribute("lang") == "ko"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "oee-dashboard-ko.png"), full_page=True)
