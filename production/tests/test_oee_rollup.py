@@ -1,14 +1,25 @@
 """OEE snapshots: marks written with the events, incremental roll-ups that are idempotent
 and survive failures, open shifts that grow with time, a manager's full recompute."""
 
+import multiprocessing
+import os
+import signal
+import time
 from datetime import timedelta
 
 import pytest
+from django.db import connections
 
 from mes.celery import app as celery_app
 from mes.errors import InvalidInput
 from mes.testing import run_together
-from production.models import OeeMark, OeeRecomputeMachine, OeeSnapshot, ReasonCode
+from production.models import (
+    OeeMark,
+    OeeRecompute,
+    OeeRecomputeMachine,
+    OeeSnapshot,
+    ReasonCode,
+)
 from production.oee import rollup, tasks
 from production.oee.rollup import mark_stale, roll_up_oee, run_oee_recompute, start_oee_recompute
 from production.oee.selectors import get_oee, summarize
@@ -355,3 +366,38 @@ def test_two_workers_share_a_recompute(monkeypatch):
     job.refresh_from_db()
     assert (job.status, job.machines_done, job.snapshots) == ("done", 8, 8)
     assert OeeSnapshot.objects.count() == 8
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_recompute_loses_nothing(monkeypatch):
+    monkeypatch.setattr(tasks.recompute_oee_task, "delay", lambda job_id: None)
+    press = one_shift_press()
+    for number in range(2, 7):
+        MachineFactory(code=f"PRESS-0{number}", work_center=press.work_center)
+    ingest_machine_events([state_at(f"PRESS-0{n}", "07:00", "running") for n in range(1, 7)])
+    job = start_oee_recompute(actor=None, start=local("00:00"), end=EVENING)
+    compute = rollup.compute_shifts
+
+    def slow(wanted, **kwargs):
+        time.sleep(0.5)  # time to be killed in the middle
+        return compute(wanted, **kwargs)
+
+    monkeypatch.setattr(rollup, "compute_shifts", slow)
+    connections.close_all()  # the worker process opens its own
+    worker = multiprocessing.get_context("fork").Process(
+        target=run_oee_recompute, args=(job.pk,), kwargs={"now": EVENING}
+    )
+    worker.start()
+    deadline = time.monotonic() + 30
+    while OeeRecompute.objects.get(pk=job.pk).machines_done < 2:
+        assert time.monotonic() < deadline, "the worker did not get going"
+        time.sleep(0.05)
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.join()
+    killed_at = OeeRecompute.objects.get(pk=job.pk)
+    assert killed_at.status == "running" and 2 <= killed_at.machines_done < 6
+    monkeypatch.setattr(rollup, "compute_shifts", compute)
+    job = run_oee_recompute(job.pk, now=EVENING)  # the task, delivered again
+    assert (job.status, job.machines_done, job.snapshots) == ("done", 6, 6)
+    assert OeeSnapshot.objects.count() == 6 and not OeeRecomputeMachine.objects.exists()
