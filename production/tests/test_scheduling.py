@@ -1,0 +1,136 @@
+"""The scheduler (pure): the dispatching heuristic and CP-SAT, every schedule validated."""
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from production.scheduling import jssp
+from production.scheduling.dispatch import dispatch
+from production.scheduling.problem import (
+    Assignment,
+    Fixed,
+    Job,
+    Objective,
+    Option,
+    Problem,
+    Solution,
+    Status,
+    Task,
+)
+from production.scheduling.solver import solve
+from production.scheduling.validate import violations
+
+BENCHDATA = Path(__file__).resolve().parents[3] / "shared" / "benchdata" / "jssp" / "instances"
+
+
+def task(*options: tuple[str, int]) -> Task:
+    return Task(options=tuple(Option(m, d) for m, d in options))
+
+
+def test_two_jobs_on_two_machines_optimally():
+    problem = Problem(
+        jobs=(
+            Job("A", (task(("M1", 3)), task(("M2", 2))), due=5),
+            Job("B", (task(("M2", 2)), task(("M1", 4))), due=6),
+        )
+    )
+    solution = solve(problem, time_limit_s=5)
+    assert violations(problem, solution) == []
+    assert solution.status == Status.OPTIMAL
+    assert (solution.tardiness, solution.makespan) == (1, 7)
+
+
+def test_alternative_machines_share_the_load():
+    problem = Problem(
+        jobs=tuple(Job(f"J{n}", (task(("PRESS-1", 10), ("PRESS-2", 12)),)) for n in range(4))
+    )
+    solution = solve(problem, objective=Objective.MAKESPAN, time_limit_s=5)
+    assert violations(problem, solution) == []
+    assert solution.makespan == 24  # two on each press (three on the faster would take 30)
+    assert {a.machine for a in solution.assignments} == {"PRESS-1", "PRESS-2"}
+
+
+def test_blocked_time_and_a_running_task_are_respected():
+    problem = Problem(
+        jobs=(
+            Job(
+                "RUNNING", (Task(options=(Option("M", 5),), fixed=Fixed("M", 0, 5)), task(("N", 2)))
+            ),
+            Job("NEXT", (task(("M", 4)),), release=1),
+        ),
+        blocked={"M": [(6, 10)]},  # a break: four units after the first task ends
+    )
+    for solution in (dispatch(problem), solve(problem, time_limit_s=5)):
+        assert violations(problem, solution) == []
+        placed = {(a.job, a.index): a for a in solution.assignments}
+        assert (placed[("RUNNING", 0)].start, placed[("RUNNING", 0)].end) == (0, 5)
+        assert placed[("NEXT", 0)].start == 10  # does not fit in 5–6: after the break
+
+
+def test_the_validator_names_what_is_wrong():
+    problem = Problem(jobs=(Job("A", (task(("M", 3)), task(("N", 2))), release=1),))
+    wrong = Solution(
+        status=Status.FEASIBLE,
+        assignments=[Assignment("A", 0, "N", 0, 3), Assignment("A", 1, "N", 2, 4)],
+    )
+    found = violations(problem, wrong)
+    assert any("not one of its machines" in f for f in found)
+    assert any("before 1" in f for f in found) and any("overlaps" in f for f in found)
+
+
+def test_a_tiny_time_limit_still_gives_the_heuristics_schedule():
+    problem = jssp.read_instance((BENCHDATA / "la21").read_text())
+    solution = solve(problem, objective=Objective.MAKESPAN, time_limit_s=0.01)
+    assert solution.status in (Status.FEASIBLE, Status.OPTIMAL)
+    assert violations(problem, solution) == []
+
+
+def test_the_benchmark_cli_prints_a_validated_line(capsys):
+    assert jssp.main([str(BENCHDATA / "ft06"), "--time-limit", "5"]) == 0
+    line = capsys.readouterr().out
+    assert '"makespan": 55' in line and '"status": "OPTIMAL"' in line
+    with pytest.raises(SystemExit):
+        jssp.main([str(BENCHDATA / "ft06"), "--time-limit", "0"])
+
+
+def test_an_instance_with_a_wrong_count_is_refused():
+    with pytest.raises(ValueError, match="expected 2 jobs"):
+        jssp.read_instance("2 2\n0 1 1 2\n0 3\n")
+
+
+@st.composite
+def problems(draw) -> Problem:
+    machines = [f"M{n}" for n in range(draw(st.integers(1, 4)))]
+    jobs = []
+    for number in range(draw(st.integers(1, 6))):
+        tasks = []
+        for _ in range(draw(st.integers(1, 4))):
+            chosen = draw(st.lists(st.sampled_from(machines), min_size=1, max_size=2, unique=True))
+            tasks.append(task(*((m, draw(st.integers(0, 9))) for m in chosen)))
+        due = draw(st.none() | st.integers(0, 40))
+        jobs.append(Job(f"J{number}", tuple(tasks), release=draw(st.integers(0, 5)), due=due))
+    blocked = {
+        m: sorted(
+            {
+                (s, s + draw(st.integers(1, 5)))
+                for s in draw(st.lists(st.integers(0, 40), max_size=3))
+            }
+        )
+        for m in machines
+    }
+    return Problem(jobs=tuple(jobs), blocked=blocked)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(), st.sampled_from(list(Objective)))
+def test_random_problems_give_valid_schedules_no_worse_than_the_heuristic(problem, objective):
+    first = dispatch(problem, objective)
+    assert violations(problem, first) == []
+    best = solve(problem, objective=objective, time_limit_s=2, workers=1)
+    assert violations(problem, best) == []
+    if objective == Objective.MAKESPAN:
+        assert best.makespan <= first.makespan
+    else:
+        assert (best.tardiness, best.makespan) <= (first.tardiness, first.makespan)
