@@ -36,7 +36,8 @@ from ..models import (
 )
 from . import svg
 from .rollup import roll_up_oee, start_oee_recompute
-from .selectors import current_shifts, plant_oee, state_timeline
+from .selectors import current_shifts, list_downtime, plant_oee, state_timeline
+from .services import classify_downtime
 
 MAX_DASHBOARD_DAYS = 92
 # The dashboard rolls up a machine's open shift first unless it was computed this recently.
@@ -73,14 +74,94 @@ class MqttRejectionAdmin(ReadOnlyAdmin):
     date_hierarchy = "received_at"
 
 
+class ClassifyFilterForm(forms.Form):
+    work_center = forms.ModelChoiceField(
+        WorkCenter.objects.all(), label=_("work center"), required=False
+    )
+    days = forms.IntegerField(label=_("last days"), min_value=1, max_value=31, initial=3)
+
+
+class ClassifyForm(forms.Form):
+    machine = forms.ModelChoiceField(Machine.objects.all(), widget=forms.HiddenInput)
+    started_at = forms.DateTimeField(widget=forms.HiddenInput)
+    reason = forms.ModelChoiceField(
+        ReasonCode.objects.filter(kind=ReasonCode.Kind.DOWNTIME, is_active=True),
+        label=_("reason"),
+    )
+
+
 @admin.register(DowntimeClassification)
 class DowntimeClassificationAdmin(ReadOnlyAdmin):
-    """Reasons people gave down periods (classified through the API and, soon, the tablet)."""
+    """Reasons people gave down periods; *Down periods to classify* lists those without one."""
 
     list_display = ("started_at", "machine", "reason", "classified_by", "classified_at")
     list_filter = ("reason",)
     search_fields = ("machine__code",)
     list_select_related = ("machine", "reason", "classified_by")
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.to_classify_view)
+        return [path("to-classify/", view, name="downtime_to_classify"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "to_classify_url": reverse("admin:downtime_to_classify"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def to_classify_view(self, request):
+        """Down periods in planned time that have no reason, each with a reason to pick
+        (the same service as the API and the tablet)."""
+        if not request.user.has_perm("production.add_downtimeclassification"):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = ClassifyForm(request.POST)
+            if form.is_valid():
+                try:
+                    classify_downtime(
+                        form.cleaned_data["machine"],
+                        started_at=form.cleaned_data["started_at"],
+                        reason=form.cleaned_data["reason"],
+                        actor=request.user,
+                    )
+                except DomainError as exc:
+                    messages.error(request, exc.message)
+                else:
+                    messages.success(request, gettext("The down period is classified."))
+            else:
+                messages.error(request, gettext("Choose a downtime reason."))
+            return HttpResponseRedirect(request.get_full_path())
+        filters = ClassifyFilterForm(request.GET or None)
+        chosen = filters.cleaned_data if filters.is_valid() else {}
+        machines = Machine.objects.filter(is_active=True).select_related("work_center")
+        if chosen.get("work_center"):
+            machines = machines.filter(work_center=chosen["work_center"])
+        now = timezone.now()
+        machines = list(machines)
+        ids = {machine.code: machine.pk for machine in machines}
+        rows = list_downtime(
+            machines=machines,
+            start=now - timedelta(days=chosen.get("days") or 3),
+            end=now,
+            unclassified_only=True,
+        )
+        forms_ = [
+            (row, ClassifyForm(initial={"machine": ids[row["machine"]], "started_at": when}))
+            for row in rows
+            for when in [row["started_at"]]
+        ]
+        return TemplateResponse(
+            request,
+            "production/downtime_to_classify.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": gettext("Down periods to classify"),
+                "opts": self.opts,
+                "filters": filters,
+                "rows": forms_,
+            },
+        )
 
 
 # --- the OEE dashboard ------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from production.calendars import services as calendars
-from production.models import OeeRecompute, OeeSnapshot
+from production.models import DowntimeClassification, OeeRecompute, OeeSnapshot, ReasonCode
 from production.oee.services import ingest_machine_events
 
 from .factories import MachineFactory, WorkCenterFactory
@@ -105,3 +105,24 @@ def test_a_manager_starts_a_recompute_and_watches_it(
     assert '<progress max="100" value="100"' in page
     assert 'http-equiv="refresh"' not in page  # done: no more reloading
     assert (job.status, job.snapshots) == ("done", 1)
+
+
+def test_a_supervisor_classifies_a_down_period_in_the_admin(make_person):
+    press = one_shift_press()
+    worked_example()  # down 09:00–09:30 without a reason
+    supervisor = Client()
+    supervisor.force_login(make_person("supervisor"))
+    url = reverse("admin:downtime_to_classify")
+    page = supervisor.get(url, {"days": 31}).content.decode()
+    assert "PRESS-01" in page and "2026-11-23 09:00" in page
+    reason = ReasonCode.objects.get(code="DT-BREAKDOWN")
+    response = supervisor.post(
+        f"{url}?days=31",
+        {"machine": press.pk, "started_at": "2026-11-23 09:00:00", "reason": reason.pk},
+    )
+    assert response.status_code == 302
+    assert DowntimeClassification.objects.get(machine=press).reason == reason
+    page = supervisor.get(url, {"days": 31}).content.decode()
+    assert "Every down period has its reason." in page
+    listed = supervisor.get(reverse("admin:production_downtimeclassification_changelist"))
+    assert "Down periods to classify" in listed.content.decode()
