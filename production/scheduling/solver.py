@@ -35,6 +35,10 @@ STATUS = {
 }
 
 
+def _shortest(task) -> int:
+    return min(o.duration for o in task.options)
+
+
 class _Model:
     def __init__(self, problem: Problem, objective: Objective, horizon: int):
         self.problem, self.objective, self.horizon = problem, objective, horizon
@@ -62,8 +66,12 @@ class _Model:
                     self.chosen[key] = [(f.machine, True)]
                     self.fixed.add(key)
                 else:
-                    start = model.new_int_var(job.release, horizon, f"s{key}")
-                    end = model.new_int_var(job.release, horizon, f"e{key}")
+                    # Heads and tails: the work before and after it bounds where it can go.
+                    head = job.release + sum(_shortest(t) for t in job.tasks[:index] if not t.fixed)
+                    tail = sum(_shortest(t) for t in job.tasks[index + 1 :])
+                    latest_end = max(horizon - tail, head + _shortest(task))
+                    start = model.new_int_var(head, latest_end - _shortest(task), f"s{key}")
+                    end = model.new_int_var(head + _shortest(task), latest_end, f"e{key}")
                     options = []
                     for option in task.options:
                         if len(task.options) == 1:
@@ -156,6 +164,8 @@ def solve(
     began = time.perf_counter()
     first = dispatch(problem, objective)
     horizon = max(problem.upper_horizon(), first.makespan or 0)
+    if objective == Objective.MAKESPAN and first.makespan is not None:
+        horizon = first.makespan  # an optimal schedule ends no later than the heuristic's
     built = _Model(problem, objective, horizon)
     built.hint(first)
     solver = cp_model.CpSolver()

@@ -1,7 +1,5 @@
 """The scheduler (pure): the dispatching heuristic and CP-SAT, every schedule validated."""
 
-from pathlib import Path
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,7 +20,16 @@ from production.scheduling.problem import (
 from production.scheduling.solver import solve
 from production.scheduling.validate import violations
 
-BENCHDATA = Path(__file__).resolve().parents[3] / "shared" / "benchdata" / "jssp" / "instances"
+# Fisher and Thompson's 6×6 instance (ft06, optimum 55) in the standard format.
+FT06 = """# instance ft06
+6 6
+2  1  0  3  1  6  3  7  5  3  4  6
+1  8  2  5  4 10  5 10  0 10  3  4
+2  5  3  4  5  8  0  9  1  1  4  7
+1  5  0  5  2  5  3  3  4  8  5  9
+2  9  1  3  4  5  5  4  0  3  3  1
+1  3  3  3  5  9  0 10  4  4  2  1
+"""
 
 
 def task(*options: tuple[str, int]) -> Task:
@@ -81,18 +88,20 @@ def test_the_validator_names_what_is_wrong():
 
 
 def test_a_tiny_time_limit_still_gives_the_heuristics_schedule():
-    problem = jssp.read_instance((BENCHDATA / "la21").read_text())
+    problem = jssp.read_instance(FT06)
     solution = solve(problem, objective=Objective.MAKESPAN, time_limit_s=0.01)
     assert solution.status in (Status.FEASIBLE, Status.OPTIMAL)
     assert violations(problem, solution) == []
 
 
-def test_the_benchmark_cli_prints_a_validated_line(capsys):
-    assert jssp.main([str(BENCHDATA / "ft06"), "--time-limit", "5"]) == 0
+def test_the_benchmark_cli_prints_a_validated_line(capsys, tmp_path):
+    instance = tmp_path / "ft06"
+    instance.write_text(FT06)
+    assert jssp.main([str(instance), "--time-limit", "5"]) == 0
     line = capsys.readouterr().out
     assert '"makespan": 55' in line and '"status": "OPTIMAL"' in line
     with pytest.raises(SystemExit):
-        jssp.main([str(BENCHDATA / "ft06"), "--time-limit", "0"])
+        jssp.main([str(instance), "--time-limit", "0"])
 
 
 def test_an_instance_with_a_wrong_count_is_refused():
