@@ -162,43 +162,69 @@ def solve(
 ) -> Solution:
     """The best schedule found within ``time_limit_s`` (see the module's docstring)."""
     began = time.perf_counter()
-    first = dispatch(problem, objective)
-    horizon = max(problem.upper_horizon(), first.makespan or 0)
-    if objective == Objective.MAKESPAN and first.makespan is not None:
-        horizon = first.makespan  # an optimal schedule ends no later than the heuristic's
-    built = _Model(problem, objective, horizon)
-    built.hint(first)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(time_limit_s - (time.perf_counter() - began), 0.01)
-    solver.parameters.num_workers = workers
-    solver.parameters.random_seed = seed
+    deadline = began + time_limit_s
+    best = dispatch(problem, objective)
+    best_bound: float | None = None
+    for share, full_search in _phases(objective):
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            break
+        # Each phase starts from the best schedule so far, which bounds the makespan.
+        horizon = max(problem.upper_horizon(), best.makespan or 0)
+        if objective == Objective.MAKESPAN and best.makespan is not None:
+            horizon = best.makespan
+        built = _Model(problem, objective, horizon)
+        built.hint(best)
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = max(min(left, share * time_limit_s), 0.01)
+        solver.parameters.num_workers = workers
+        solver.parameters.random_seed = seed
+        if full_search:
+            solver.parameters.subsolvers.append(full_search)
+        status = STATUS[_run(solver, built.model, began, on_progress, should_stop)]
+        if status == Status.INFEASIBLE:
+            return Solution(status=status, assignments=[], wall_s=time.perf_counter() - began)
+        if status not in (Status.OPTIMAL, Status.FEASIBLE):
+            continue
+        bound = solver.best_objective_bound
+        if objective == Objective.TARDINESS:
+            bound = bound // (horizon + 1)
+        best_bound = bound if best_bound is None else max(best_bound, bound)
+        assignments = built.read(solver)
+        makespan, tardiness = Solution.measure(problem, assignments)
+        best = Solution(
+            status=status,
+            assignments=assignments,
+            makespan=makespan,
+            tardiness=tardiness,
+            objective=float(makespan if objective == Objective.MAKESPAN else tardiness),
+            bound=float(best_bound),
+        )
+        if status == Status.OPTIMAL or (should_stop is not None and should_stop()):
+            break
+    best.wall_s = time.perf_counter() - began
+    return best
+
+
+def _phases(objective: Objective) -> list[tuple[float, str | None]]:
+    """(share of the time limit, the full-search subsolver) per phase. For makespan, most
+    of the time goes to finding schedules (CP-SAT's default search beside its large
+    neighbourhood searches), the rest to a lower-bound tree search, which proves
+    optimality where the default does not (ft10: within 10 s on 2 workers, where the
+    default stays at a bound of 815 after 30 s)."""
+    if objective == Objective.MAKESPAN:
+        return [(0.4, None), (1.0, "lb_tree_search")]
+    return [(1.0, None)]
+
+
+def _run(solver, model, began, on_progress, should_stop) -> int:
     stop = threading.Event()
     if should_stop is not None:
         threading.Thread(target=_poll, args=(should_stop, solver, stop), daemon=True).start()
     try:
-        status = solver.solve(built.model, _Watch(began, on_progress))
+        return solver.solve(model, _Watch(began, on_progress))
     finally:
         stop.set()
-    found = STATUS[status]
-    if found not in (Status.OPTIMAL, Status.FEASIBLE):
-        if found == Status.INFEASIBLE:
-            return Solution(status=found, assignments=[], wall_s=time.perf_counter() - began)
-        first.wall_s = time.perf_counter() - began  # the heuristic's schedule stands
-        return first
-    assignments = built.read(solver)
-    makespan, tardiness = Solution.measure(problem, assignments)
-    bound = solver.best_objective_bound
-    if objective == Objective.TARDINESS:
-        bound = bound // (horizon + 1)
-    return Solution(
-        status=found,
-        assignments=assignments,
-        makespan=makespan,
-        tardiness=tardiness,
-        objective=float(makespan if objective == Objective.MAKESPAN else tardiness),
-        bound=float(bound),
-        wall_s=time.perf_counter() - began,
-    )
 
 
 def _poll(should_stop: Callable[[], bool], solver: cp_model.CpSolver, done: threading.Event):
