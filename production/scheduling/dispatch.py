@@ -9,6 +9,7 @@ for makespan. Blocked intervals are skipped over; tasks already fixed stay as th
 
 from __future__ import annotations
 
+import heapq
 import time
 from bisect import bisect_right
 
@@ -61,33 +62,67 @@ def dispatch(problem: Problem, objective: Objective = Objective.TARDINESS) -> So
         next_index[job.id], ready_at[job.id] = done, ready
     machines = {m: _Machine(spans) for m, spans in blocked.items()}
     jobs = {job.id: job for job in problem.jobs if next_index[job.id] < len(job.tasks)}
+    # Work left from each task on (shortest options), for the priority rules.
+    work_from = {
+        job.id: [_remaining_work(job, index) for index in range(len(job.tasks) + 1)]
+        for job in jobs.values()
+    }
 
     def rank(job: Job) -> tuple:
-        work = _remaining_work(job, next_index[job.id])
+        work = work_from[job.id][next_index[job.id]]
         if objective == Objective.TARDINESS:
             return (job.due if job.due is not None else float("inf"), -job.weight, -work, job.id)
         return (-work, job.id)
 
+    # Candidates (a job's next task on one of its machines) are kept up to date only where
+    # something changed — the job just scheduled and the machine it took — with a heap of
+    # their ends (stale entries skipped), so a step costs about one machine's queue.
+    candidates: dict[tuple[str, str], tuple[int, int, int]] = {}  # -> (end, start, duration)
+    on_machine: dict[str, set[str]] = {m: set() for m in machines}
+    heap: list[tuple[int, int, str, str]] = []
+
+    def offer(job: Job, machine: str, duration: int) -> None:
+        start = machines[machine].earliest(ready_at[job.id], duration)
+        candidates[(job.id, machine)] = (start + duration, start, duration)
+        on_machine[machine].add(job.id)
+        heapq.heappush(heap, (start + duration, start, job.id, machine))
+
+    def offer_next_task(job: Job) -> None:
+        shortest: dict[str, int] = {}
+        for option in job.tasks[next_index[job.id]].options:
+            shortest[option.machine] = min(
+                option.duration, shortest.get(option.machine, option.duration)
+            )
+        for machine, duration in shortest.items():
+            offer(job, machine, duration)
+
+    for job in jobs.values():
+        offer_next_task(job)
     while jobs:
-        candidates = []
-        for job in jobs.values():
-            task = job.tasks[next_index[job.id]]
-            for option in task.options:
-                start = machines[option.machine].earliest(ready_at[job.id], option.duration)
-                candidates.append((start + option.duration, start, option, job))
-        first_end, first_start, first_option, _job = min(candidates, key=lambda c: (c[0], c[1]))
-        machine = first_option.machine
+        first_end, first_start, job_id, machine = heapq.heappop(heap)
+        if candidates.get((job_id, machine), (None, None))[:2] != (first_end, first_start):
+            continue  # stale
         # Those that could start before it ends (an empty task: at its start) compete.
         until = max(first_end, first_start + 1)
-        conflict = [c for c in candidates if c[2].machine == machine and c[1] < until]
-        _end, start, option, job = min(conflict, key=lambda c: (rank(c[3]), c[0]))
-        end = start + option.duration
+        conflict = [
+            (jobs[other], *candidates[(other, machine)])
+            for other in on_machine[machine]
+            if candidates[(other, machine)][1] < until
+        ]
+        job, end, start, _duration = min(conflict, key=lambda c: (rank(c[0]), c[1]))
         assignments.append(Assignment(job.id, next_index[job.id], machine, start, end))
         machines[machine].free_at = end
         ready_at[job.id] = end
+        for option in job.tasks[next_index[job.id]].options:
+            candidates.pop((job.id, option.machine), None)
+            on_machine[option.machine].discard(job.id)
         next_index[job.id] += 1
         if next_index[job.id] == len(job.tasks):
             del jobs[job.id]
+        else:
+            offer_next_task(job)
+        for other in list(on_machine[machine]):  # the machine is busy longer: later starts
+            offer(jobs[other], machine, candidates[(other, machine)][2])
     makespan, tardiness = Solution.measure(problem, assignments)
     return Solution(
         status=Status.FEASIBLE,
