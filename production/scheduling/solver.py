@@ -101,16 +101,25 @@ class _Model:
             model.minimize(self.makespan)
             return
         lateness = []
+        self.late: dict[str, cp_model.IntVar] = {}
         for job, end in job_ends:
             if job.due is None:
                 continue
-            late = model.new_int_var(0, horizon, f"t{job.id}")
+            late = self.late[job.id] = model.new_int_var(0, horizon, f"t{job.id}")
             model.add(late >= end - job.due)
             lateness.append(job.weight * late)
         self.tardiness = sum(lateness) if lateness else 0
         model.minimize(self.tardiness * (horizon + 1) + self.makespan)
 
     def hint(self, solution: Solution) -> None:
+        """The whole solution as a hint (a partial one is not tried as a solution)."""
+        ends: dict[str, int] = {}
+        for a in solution.assignments:
+            ends[a.job] = max(ends.get(a.job, 0), a.end)
+        self.model.add_hint(self.makespan, max(ends.values(), default=0))
+        dues = {job.id: job.due for job in self.problem.jobs}
+        for job_id, late in getattr(self, "late", {}).items():
+            self.model.add_hint(late, max(0, ends.get(job_id, 0) - dues[job_id]))
         for a in solution.assignments:
             key = (a.job, a.index)
             if key in self.starts and key not in self.fixed:
@@ -170,9 +179,7 @@ def solve(
         if left <= 0:
             break
         # Each phase starts from the best schedule so far, which bounds the makespan.
-        horizon = max(problem.upper_horizon(), best.makespan or 0)
-        if objective == Objective.MAKESPAN and best.makespan is not None:
-            horizon = best.makespan
+        horizon = _horizon(problem, objective, best)
         built = _Model(problem, objective, horizon)
         built.hint(best)
         solver = cp_model.CpSolver()
@@ -181,6 +188,10 @@ def solve(
         solver.parameters.random_seed = seed
         if full_search:
             solver.parameters.subsolvers.append(full_search)
+        if objective == Objective.TARDINESS:
+            # Plant problems (thousands of optional intervals, calendars as blocked time):
+            # presolve probing alone took a whole minute, leaving no time to search.
+            solver.parameters.cp_model_probing_level = 0
         status = STATUS[_run(solver, built.model, began, on_progress, should_stop)]
         if status == Status.INFEASIBLE:
             return Solution(status=status, assignments=[], wall_s=time.perf_counter() - began)
@@ -204,6 +215,19 @@ def solve(
             break
     best.wall_s = time.perf_counter() - began
     return best
+
+
+def _horizon(problem: Problem, objective: Objective, best: Solution) -> int:
+    """How far the model's time goes. For makespan, the best schedule's makespan (an
+    optimal one ends no later). For tardiness, twice the later of the best makespan and
+    the last due date — a limit, not a proof: later schedules are not searched — or the
+    problem's serial bound (every task after every other) where that is smaller."""
+    if best.makespan is None:
+        return problem.upper_horizon()
+    if objective == Objective.MAKESPAN:
+        return best.makespan
+    last_due = max((job.due for job in problem.jobs if job.due is not None), default=0)
+    return min(problem.upper_horizon(), 2 * max(best.makespan, last_due))
 
 
 def _phases(objective: Objective) -> list[tuple[float, str | None]]:
