@@ -9,8 +9,6 @@ row is good is 400 (problem+json, errors keyed `<index>.<field>`).
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.urls import re_path
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -23,8 +21,8 @@ from mes.errors import InvalidInput
 
 from ..models import DowntimeClassification, Machine, MachineEvent, ReasonCode, WorkCenter
 from ..oee import model as oee_model
-from ..oee.rollup import roll_up_oee
-from ..oee.selectors import get_oee, list_downtime
+from ..oee.rollup import roll_up_for_reading
+from ..oee.selectors import MAX_RANGE_DAYS, get_oee, list_downtime
 from ..oee.services import MAX_BATCH, classify_downtime, ingest_machine_events
 
 
@@ -110,9 +108,6 @@ urlpatterns = [
 
 # --- OEE ---------------------------------------------------------------------------
 
-MAX_OEE_DAYS = 92
-# A read rolls up a machine's open shift first unless it was computed this recently.
-READ_FRESH_FOR = timedelta(seconds=30)
 # The query parameters OEE and downtime share: what, and over which time.
 MACHINE_WINDOW = [
     OpenApiParameter("machine", OpenApiTypes.STR),
@@ -145,9 +140,9 @@ class OeeQuerySerializer(serializers.Serializer):
             )
         if attrs["start"] >= attrs["end"]:
             raise serializers.ValidationError({"from": [_("The start is after the end.")]})
-        if (attrs["end"] - attrs["start"]).days > MAX_OEE_DAYS:
+        if (attrs["end"] - attrs["start"]).days > MAX_RANGE_DAYS:
             raise serializers.ValidationError(
-                {"from": [_("At most %(days)s days at a time.") % {"days": MAX_OEE_DAYS}]}
+                {"from": [_("At most %(days)s days at a time.") % {"days": MAX_RANGE_DAYS}]}
             )
         return attrs
 
@@ -197,7 +192,7 @@ class OeeView(generics.GenericAPIView):
             [wanted["machine"]] if wanted.get("machine") else wanted["work_center"].machines.all()
         )
         # What the beat's last roll-up left stale (seconds' worth) is computed first.
-        roll_up_oee(machine_ids=[machine.pk for machine in machines], fresh_for=READ_FRESH_FOR)
+        roll_up_for_reading([machine.pk for machine in machines])
         rows = get_oee(**wanted)
         return Response(OeeRowSerializer(rows, many=True).data)
 

@@ -35,13 +35,10 @@ from ..models import (
     WorkCenter,
 )
 from . import svg
-from .rollup import roll_up_oee, start_oee_recompute
-from .selectors import current_shifts, list_downtime, plant_oee, state_timeline
+from .rollup import roll_up_for_reading, start_oee_recompute
+from .selectors import MAX_RANGE_DAYS, current_shifts, list_downtime, plant_oee, state_timeline
 from .services import classify_downtime
 
-MAX_DASHBOARD_DAYS = 92
-# The dashboard rolls up a machine's open shift first unless it was computed this recently.
-DASHBOARD_FRESH_FOR = timedelta(seconds=30)
 REFRESH_S = 60
 
 
@@ -293,13 +290,11 @@ def oee_dashboard_view(request):
     }
     if start > end:
         context["message"] = gettext("The start is after the end.")
-    elif (end - start).days + 1 > MAX_DASHBOARD_DAYS:
-        context["message"] = gettext("At most %(days)s days at a time.") % {
-            "days": MAX_DASHBOARD_DAYS
-        }
+    elif (end - start).days + 1 > MAX_RANGE_DAYS:
+        context["message"] = gettext("At most %(days)s days at a time.") % {"days": MAX_RANGE_DAYS}
     else:
         now = timezone.now()
-        roll_up_oee(machine_ids=[m.pk for m in machines], now=now, fresh_for=DASHBOARD_FRESH_FOR)
+        roll_up_for_reading([m.pk for m in machines], now=now)
         figures = plant_oee(
             start=_midnight(start, zone),
             end=_midnight(end + timedelta(days=1), zone),

@@ -52,6 +52,8 @@ logger = logging.getLogger(__name__)
 # A shift is found whole when the calendar is read this far around the times asked for.
 SHIFT_REACH = timedelta(days=1)
 MAX_RECOMPUTE_DAYS = 366
+# A read (API, dashboard) rolls up a machine first unless it was rolled up this recently.
+READ_FRESH_FOR = timedelta(seconds=30)
 # How far back a roll-up looks for shifts no run has computed yet (beat stopped a while).
 CATCH_UP = timedelta(days=7)
 SNAPSHOT_FIELDS = [
@@ -316,6 +318,13 @@ def roll_up_oee(
                     logger.exception("OEE roll-up of machine %s failed; retried next run", machine)
                     done.failed += 1
     return done
+
+
+def roll_up_for_reading(machine_ids: Iterable[int], *, now: datetime | None = None) -> RollUp:
+    """What a reader is about to show, brought up to date: the machines' marks and their
+    running shifts unless rolled up in the last ``READ_FRESH_FOR`` (the beat keeps it so;
+    without a beat, as in embedded mode, this does the work)."""
+    return roll_up_oee(machine_ids=machine_ids, now=now, fresh_for=READ_FRESH_FOR)
 
 
 def _roll_up_batch(

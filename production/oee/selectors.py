@@ -30,6 +30,8 @@ from ..models import (
 )
 from . import model
 
+# The longest range OEE is read over at once (API and dashboard).
+MAX_RANGE_DAYS = 92
 # Operation events that start or stop an operation's running time (operation logs).
 RUN_STARTS = {OperationEvent.Kind.START, OperationEvent.Kind.RESUME}
 RUN_ENDS = {OperationEvent.Kind.PAUSE, OperationEvent.Kind.COMPLETE, OperationEvent.Kind.CANCEL}
