@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from xml.sax.saxutils import escape
 
+from mes.svg import no_data
 from mes.svg import number as _number
 from mes.svg import open_svg as _open
 
@@ -23,7 +24,6 @@ DEFAULT_TEXTS = {
     "lsl": "LSL",
     "usl": "USL",
     "no_data": "No data",
-    "cumulative": "cumulative %",
 }
 
 
@@ -167,11 +167,7 @@ def control_chart_svg(
     out = _open(width, height, title)
     points = len(chart.primary.values)
     if not points:
-        out.append(
-            f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" font-size="18">'
-            f"{escape(words['no_data'])}</text></svg>"
-        )
-        return "".join(out)
+        return no_data(out, width, height, words["no_data"])
     specs = [(key, value) for key, value in (("lsl", lsl), ("usl", usl)) if value is not None]
     has_secondary = chart.secondary is not None
     main_height = (height - 90) * (0.62 if has_secondary else 1.0)
