@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from production.calendars import services as calendars
 from production.models import ReasonCode
+from production.oee.services import ingest_machine_events
 
 from .factories import MachineFactory, ReasonCodeFactory, WorkCenterFactory
 
@@ -42,3 +43,29 @@ def one_shift_press():
     )
     ReasonCodeFactory(code="DT-BREAKDOWN", kind=ReasonCode.Kind.DOWNTIME)
     return MachineFactory(code="PRESS-01", work_center=work_center, ideal_cycle_time_s=30)
+
+
+def worked_example(*, down_reason: str | None = None):
+    """Running from 06:00, down 09:00–09:30, 800 parts of which 16 rejects by 13:59."""
+    down = {"machine": "PRESS-01", "ts": local("09:00").isoformat(), "state": "down"}
+    if down_reason:
+        down["reason"] = down_reason
+    ingest_machine_events(
+        [
+            {
+                "machine": "PRESS-01",
+                "ts": local("06:00").isoformat(),
+                "state": "running",
+                "count_total": 0,
+                "count_reject": 0,
+            },
+            down,
+            {"machine": "PRESS-01", "ts": local("09:30").isoformat(), "state": "running"},
+            {
+                "machine": "PRESS-01",
+                "ts": local("13:59").isoformat(),
+                "count_total": 800,
+                "count_reject": 16,
+            },
+        ]
+    )

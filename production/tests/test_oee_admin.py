@@ -12,8 +12,7 @@ from production.models import DowntimeClassification, OeeRecompute, OeeSnapshot,
 from production.oee.services import ingest_machine_events
 
 from .factories import MachineFactory, WorkCenterFactory
-from .oee_factories import one_shift_press
-from .test_oee_rollup import tasks_in_process, worked_example  # noqa: F401 (a fixture)
+from .oee_factories import one_shift_press, worked_example
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +85,7 @@ def test_people_without_machine_data_cannot_see_it(make_person):
 
 def test_a_manager_starts_a_recompute_and_watches_it(
     manager,
-    tasks_in_process,  # noqa: F811
+    tasks_in_process,
     django_capture_on_commit_callbacks,
 ):
     press = one_shift_press()

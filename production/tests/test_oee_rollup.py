@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 from django.db import connections
 
-from mes.celery import app as celery_app
 from mes.errors import InvalidInput
 from mes.testing import run_together
 from production.models import (
@@ -26,7 +25,7 @@ from production.oee.selectors import get_oee, summarize
 from production.oee.services import classify_downtime, ingest_machine_events
 
 from .factories import MachineFactory, ReasonCodeFactory
-from .oee_factories import local, one_shift_press
+from .oee_factories import local, one_shift_press, worked_example
 
 pytestmark = pytest.mark.django_db
 
@@ -36,32 +35,6 @@ EVENING = local("18:00")
 @pytest.fixture
 def press():
     return one_shift_press()
-
-
-def worked_example(*, down_reason: str | None = None):
-    """Running from 06:00, down 09:00–09:30, 800 parts of which 16 rejects by 13:59."""
-    down = {"machine": "PRESS-01", "ts": local("09:00").isoformat(), "state": "down"}
-    if down_reason:
-        down["reason"] = down_reason
-    ingest_machine_events(
-        [
-            {
-                "machine": "PRESS-01",
-                "ts": local("06:00").isoformat(),
-                "state": "running",
-                "count_total": 0,
-                "count_reject": 0,
-            },
-            down,
-            {"machine": "PRESS-01", "ts": local("09:30").isoformat(), "state": "running"},
-            {
-                "machine": "PRESS-01",
-                "ts": local("13:59").isoformat(),
-                "count_total": 800,
-                "count_reject": 16,
-            },
-        ]
-    )
 
 
 def state_at(machine: str, hhmm: str, state: str) -> dict:
@@ -296,15 +269,6 @@ def test_a_recompute_that_errs_says_why(press, monkeypatch, django_capture_on_co
         run_oee_recompute(job.pk, now=EVENING)
     job.refresh_from_db()
     assert (job.status, job.error) == ("failed", "calendar unreadable")
-
-
-@pytest.fixture
-def tasks_in_process():
-    """Run Celery tasks in this process even when REDIS_URL names a broker."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def test_a_recompute_is_queued_with_a_valid_range(
