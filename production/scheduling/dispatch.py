@@ -54,6 +54,8 @@ def dispatch(problem: Problem, objective: Objective = Objective.TARDINESS) -> So
         ready = job.release
         for index, task in enumerate(job.tasks):
             if task.fixed is None:
+                if any(later.fixed for later in job.tasks[index + 1 :]):
+                    raise ValueError(f"{job.id}: a fixed task follows one still to plan")
                 break
             f = task.fixed
             blocked[f.machine].append((f.start, f.end))

@@ -48,6 +48,7 @@ class _Model:
         self.ends: dict[tuple[str, int], cp_model.IntVar] = {}
         self.chosen: dict[tuple[str, int], list[tuple[str, object]]] = {}
         self.fixed: set[tuple[str, int]] = set()
+        self.late: dict[str, cp_model.IntVar] = {}  # tardiness per job with a due time
         by_machine: dict[str, list] = defaultdict(list)
         for machine, spans in problem.blocked.items():
             for start, end in merged(spans):  # overlapping ones would make it infeasible
@@ -102,7 +103,6 @@ class _Model:
             model.minimize(self.makespan)
             return
         lateness = []
-        self.late: dict[str, cp_model.IntVar] = {}
         for job, end in job_ends:
             if job.due is None:
                 continue
@@ -119,7 +119,7 @@ class _Model:
             ends[a.job] = max(ends.get(a.job, 0), a.end)
         self.model.add_hint(self.makespan, max(ends.values(), default=0))
         dues = {job.id: job.due for job in self.problem.jobs}
-        for job_id, late in getattr(self, "late", {}).items():
+        for job_id, late in self.late.items():
             self.model.add_hint(late, max(0, ends.get(job_id, 0) - dues[job_id]))
         for a in solution.assignments:
             key = (a.job, a.index)

@@ -76,6 +76,13 @@ def test_blocked_time_and_a_running_task_are_respected():
         assert placed[("NEXT", 0)].start == 10  # does not fit in 5–6: after the break
 
 
+def test_a_fixed_task_after_one_to_plan_is_refused():
+    running_late = Task((Option("M", 2),), fixed=Fixed("M", 0, 2))
+    problem = Problem(jobs=(Job("A", (task(("M", 3)), running_late)),))
+    with pytest.raises(ValueError, match="A: a fixed task follows one still to plan"):
+        solve(problem, time_limit_s=1)
+
+
 def test_the_validator_names_what_is_wrong():
     problem = Problem(jobs=(Job("A", (task(("M", 3)), task(("N", 2))), release=1),))
     wrong = Solution(
