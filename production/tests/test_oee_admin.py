@@ -115,6 +115,11 @@ def test_a_supervisor_classifies_a_down_period_in_the_admin(make_person):
     page = supervisor.get(url, {"days": 31}).content.decode()
     assert "PRESS-01" in page and "2026-11-23 09:00" in page
     reason = ReasonCode.objects.get(code="DT-BREAKDOWN")
+    no_reason = supervisor.post(
+        f"{url}?days=31", {"machine": press.pk, "started_at": "2026-11-23 09:00:00"}, follow=True
+    )
+    assert "Choose a downtime reason." in no_reason.content.decode()
+    assert not DowntimeClassification.objects.exists()
     response = supervisor.post(
         f"{url}?days=31",
         {"machine": press.pk, "started_at": "2026-11-23 09:00:00", "reason": reason.pk},
