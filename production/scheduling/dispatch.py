@@ -4,36 +4,40 @@ Giffler–Thompson active schedule generation with alternative machines: of the 
 of every job (on every machine it may use), take the one that could finish first; the
 tasks that could start on that machine before then compete, and a priority rule picks
 one — earliest due date (then most work remaining) for tardiness, most work remaining
-for makespan. Blocked intervals are skipped over; tasks already fixed stay as they are.
+for makespan. Tasks count working time (pausing over blocked time); tasks already fixed
+stay as they are.
 """
 
 from __future__ import annotations
 
 import heapq
 import time
-from bisect import bisect_right
 
-from .problem import Assignment, Job, Objective, Problem, Solution, Status, merged
+from .problem import Assignment, Job, Objective, Problem, Solution, Status, WorkingTime
 
 
 class _Machine:
-    """When a machine is free: after its last task, around its blocked intervals."""
+    """When a machine can take a task: after its last one, in its working time, clear of
+    the tasks already fixed on it."""
 
-    def __init__(self, blocked: list[tuple[int, int]]):
-        self.blocked = merged(blocked)
-        self.block_ends = [end for _start, end in self.blocked]
+    def __init__(self, working: WorkingTime, occupied: list[tuple[int, int]]):
+        self.working = working
+        self.occupied = sorted(occupied)
         self.free_at = 0
 
-    def earliest(self, ready: int, duration: int) -> int:
-        """The first start at or after ``ready`` (and the machine's last task) at which
-        the task overlaps no blocked interval."""
+    def place(self, ready: int, duration: int) -> tuple[int, int]:
+        """The earliest start and end for a task ready at ``ready``."""
         start = max(ready, self.free_at)
-        index = bisect_right(self.block_ends, start)  # the first block ending after start
-        # An empty task may not sit inside a block either (as CP-SAT's no-overlap holds).
-        while index < len(self.blocked) and self.blocked[index][0] < start + max(duration, 1):
-            start = self.blocked[index][1]
-            index += 1
-        return start
+        while True:
+            start = self.working.next_working(start)
+            end = self.working.end_after(start, duration)
+            # An empty task may not sit inside a fixed one either (as CP-SAT's no-overlap).
+            clash = next(
+                (e for s, e in self.occupied if s < max(end, start + 1) and e > start), None
+            )
+            if clash is None:
+                return start, end
+            start = clash
 
 
 def _remaining_work(job: Job, index: int) -> int:
@@ -43,9 +47,7 @@ def _remaining_work(job: Job, index: int) -> int:
 def dispatch(problem: Problem, objective: Objective = Objective.TARDINESS) -> Solution:
     """A feasible schedule (see the module's docstring)."""
     began = time.perf_counter()
-    blocked: dict[str, list[tuple[int, int]]] = {
-        m: list(problem.blocked.get(m, ())) for m in problem.machines
-    }
+    occupied: dict[str, list[tuple[int, int]]] = {m: [] for m in problem.machines}
     assignments: list[Assignment] = []
     next_index: dict[str, int] = {}
     ready_at: dict[str, int] = {}
@@ -58,11 +60,13 @@ def dispatch(problem: Problem, objective: Objective = Objective.TARDINESS) -> So
                     raise ValueError(f"{job.id}: a fixed task follows one still to plan")
                 break
             f = task.fixed
-            blocked[f.machine].append((f.start, f.end))
+            occupied[f.machine].append((f.start, f.end))
             assignments.append(Assignment(job.id, index, f.machine, f.start, f.end))
             done, ready = index + 1, max(ready, f.end)
         next_index[job.id], ready_at[job.id] = done, ready
-    machines = {m: _Machine(spans) for m, spans in blocked.items()}
+    machines = {
+        m: _Machine(WorkingTime(problem.blocked.get(m, ())), spans) for m, spans in occupied.items()
+    }
     jobs = {job.id: job for job in problem.jobs if next_index[job.id] < len(job.tasks)}
     # Work left from each task on (shortest options), for the priority rules.
     work_from = {
@@ -84,10 +88,10 @@ def dispatch(problem: Problem, objective: Objective = Objective.TARDINESS) -> So
     heap: list[tuple[int, int, str, str]] = []
 
     def offer(job: Job, machine: str, duration: int) -> None:
-        start = machines[machine].earliest(ready_at[job.id], duration)
-        candidates[(job.id, machine)] = (start + duration, start, duration)
+        start, end = machines[machine].place(ready_at[job.id], duration)
+        candidates[(job.id, machine)] = (end, start, duration)
         on_machine[machine].add(job.id)
-        heapq.heappush(heap, (start + duration, start, job.id, machine))
+        heapq.heappush(heap, (end, start, job.id, machine))
 
     def offer_next_task(job: Job) -> None:
         shortest: dict[str, int] = {}

@@ -3,11 +3,16 @@
 Time is a whole number of units (the plant uses minutes; job-shop benchmarks have no
 unit). Each job is a chain of tasks in order; each task runs on one of its options
 (a machine and how long the task takes there). Machines may have blocked intervals
-(time they cannot work: outside their calendar); a task may not overlap one.
+(time they do not work: outside their calendar). A task counts only working time: it
+starts in working time and, where it is longer than what is left of the working window,
+pauses over the blocked time and goes on in the next window until its duration has been
+worked. The machine stays reserved for it meanwhile (no other task runs in between).
+The alternatives of a task share one calendar (they are machines of one work center).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -92,6 +97,51 @@ def merged(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             found.append([start, end])
     return [(start, end) for start, end in found]
+
+
+class WorkingTime:
+    """A machine's working time: all time outside its blocked spans."""
+
+    def __init__(self, blocked: Sequence[tuple[int, int]]):
+        self.blocked = merged(blocked)
+        self._ends = [end for _start, end in self.blocked]
+
+    def next_working(self, moment: int) -> int:
+        """The first working instant at or after ``moment``."""
+        index = bisect_right(self._ends, moment)  # the first block ending after it
+        if index < len(self.blocked) and self.blocked[index][0] <= moment:
+            return self.blocked[index][1]
+        return moment
+
+    def is_working(self, moment: int) -> bool:
+        return self.next_working(moment) == moment
+
+    def end_after(self, start: int, duration: int) -> int:
+        """When ``duration`` units of work begun at ``start`` (a working instant) are
+        done, pausing over blocked time."""
+        moment, left = start, duration
+        index = bisect_right(self._ends, moment)
+        while left > 0 and index < len(self.blocked):
+            available = self.blocked[index][0] - moment
+            if left <= available:
+                return moment + left
+            left -= available
+            moment = self.blocked[index][1]
+            index += 1
+        return moment + left
+
+    def windows(self, horizon: int) -> list[tuple[int, int]]:
+        """The working windows within [0, horizon)."""
+        found, moment = [], 0
+        for start, end in self.blocked:
+            if start >= horizon:
+                break
+            if start > moment:
+                found.append((moment, start))
+            moment = max(moment, end)
+        if moment < horizon:
+            found.append((moment, horizon))
+        return found
 
 
 @dataclass(frozen=True)

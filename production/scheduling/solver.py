@@ -1,8 +1,14 @@
 """The CP-SAT scheduler: interval variables, one no-overlap per machine, precedence.
 
 Each task has a start and an end; each of its options is an optional interval sharing
-them, exactly one present. Blocked intervals and tasks already fixed are fixed intervals
-on their machines. Objectives: weighted tardiness then makespan (one weighted sum:
+them, exactly one present; tasks already fixed are fixed intervals on their machines.
+Where a task's machines have blocked time, its start lies in a working window and its
+end in the same or a later one, each window chosen by an index variable; the time
+between them is its duration plus the blocked time between the two windows (element
+constraints over the windows' cumulative blocked time), and the interval — which
+reserves the machine — spans the blocked time it pauses over.
+
+Objectives: weighted tardiness then makespan (one weighted sum:
 tardiness × (horizon + 1) + makespan, so a unit of tardiness outweighs any makespan), or
 makespan alone.
 
@@ -16,16 +22,24 @@ from __future__ import annotations
 
 import threading
 import time
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable
+from itertools import accumulate
 
 from ortools.sat.python import cp_model
 
 from .dispatch import dispatch
-from .problem import Assignment, Objective, Problem, Solution, Status, merged
+from .problem import Assignment, Objective, Problem, Solution, Status, WorkingTime
 
 Progress = Callable[[float, float, float], None]  # objective, bound, seconds so far
 TREE_SEARCH_MAX_TASKS = 150
+# Beyond this many (task, working window) pairs the calendar constraints of the whole
+# horizon are too big for CP-SAT (its presolve expands them: 2,500 tasks over 60 days of
+# two shifts made 1.3 M variables); each task then stays within NEIGHBOURHOOD windows of
+# where the best schedule so far has it, re-centred phase by phase.
+WHOLE_CALENDAR_MAX = 20_000
+NEIGHBOURHOOD = 6
 
 STATUS = {
     cp_model.OPTIMAL: Status.OPTIMAL,
@@ -41,7 +55,14 @@ def _shortest(task) -> int:
 
 
 class _Model:
-    def __init__(self, problem: Problem, objective: Objective, horizon: int):
+    def __init__(
+        self,
+        problem: Problem,
+        objective: Objective,
+        horizon: int,
+        around: Solution | None = None,
+        reach: int | None = None,
+    ):
         self.problem, self.objective, self.horizon = problem, objective, horizon
         model = self.model = cp_model.CpModel()
         self.starts: dict[tuple[str, int], cp_model.IntVar] = {}
@@ -49,11 +70,17 @@ class _Model:
         self.chosen: dict[tuple[str, int], list[tuple[str, object]]] = {}
         self.fixed: set[tuple[str, int]] = set()
         self.late: dict[str, cp_model.IntVar] = {}  # tardiness per job with a due time
+        self.in_windows: dict[tuple[str, int], tuple[_Windows, _Placed]] = {}
+        working = {m: WorkingTime(spans) for m, spans in problem.blocked.items()}
+        windows_of: dict[tuple[tuple[int, int], ...], _Windows] = {}
         by_machine: dict[str, list] = defaultdict(list)
-        for machine, spans in problem.blocked.items():
-            for start, end in merged(spans):  # overlapping ones would make it infeasible
-                blocked = model.new_fixed_size_interval_var(start, end - start, "")
-                by_machine[machine].append(blocked)
+        # Where the tasks are in ``around``: with ``reach``, each stays within that many
+        # working windows of it (a neighbourhood of the schedule, for large problems).
+        placed_at = (
+            {(a.job, a.index): (a.start, a.end) for a in around.assignments}
+            if (around and reach)
+            else {}
+        )
         job_ends = []
         for job in problem.jobs:
             previous = None
@@ -72,22 +99,38 @@ class _Model:
                     head = job.release + sum(_shortest(t) for t in job.tasks[:index] if not t.fixed)
                     tail = sum(_shortest(t) for t in job.tasks[index + 1 :])
                     latest_end = max(horizon - tail, head + _shortest(task))
-                    start = model.new_int_var(head, latest_end - _shortest(task), f"s{key}")
-                    end = model.new_int_var(head + _shortest(task), latest_end, f"e{key}")
+                    if len(task.options) == 1:
+                        presences: list = [True]
+                    else:
+                        presences = [model.new_bool_var("") for _o in task.options]
+                        model.add_exactly_one(presences)
+                    blocked = _shared_blocked(working, task, key)
+                    if blocked:
+                        if blocked not in windows_of:
+                            windows_of[blocked] = _Windows(WorkingTime(blocked).windows(horizon))
+                        near = None
+                        if key in placed_at:
+                            near = windows_of[blocked].near(*placed_at[key], reach)
+                        placed = windows_of[blocked].place(
+                            model, head, latest_end, task, presences, near
+                        )
+                        self.in_windows[key] = (windows_of[blocked], placed)
+                        start, end, span = placed.start, placed.end, placed.span
+                    else:
+                        start = model.new_int_var(head, latest_end - _shortest(task), f"s{key}")
+                        end = model.new_int_var(head + _shortest(task), latest_end, f"e{key}")
                     options = []
-                    for option in task.options:
-                        if len(task.options) == 1:
-                            present = True
-                            interval = model.new_interval_var(start, option.duration, end, "")
+                    for option, present in zip(task.options, presences, strict=True):
+                        # With blocked time the size is the span, paused time included.
+                        size = span if blocked else option.duration
+                        if present is True:
+                            interval = model.new_interval_var(start, size, end, "")
                         else:
-                            present = model.new_bool_var("")
                             interval = model.new_optional_interval_var(
-                                start, option.duration, end, present, ""
+                                start, size, end, present, ""
                             )
                         by_machine[option.machine].append(interval)
                         options.append((option.machine, present))
-                    if len(options) > 1:
-                        model.add_exactly_one(p for _m, p in options)
                     self.chosen[key] = options
                     if previous is not None:
                         model.add(start >= previous)
@@ -126,6 +169,9 @@ class _Model:
             if key in self.starts and key not in self.fixed:
                 self.model.add_hint(self.starts[key], a.start)
                 self.model.add_hint(self.ends[key], a.end)
+                if key in self.in_windows:
+                    windows, placed = self.in_windows[key]
+                    windows.hint(self.model, placed, a.start, a.end)
                 for machine, present in self.chosen[key]:
                     if not isinstance(present, bool):
                         self.model.add_hint(present, machine == a.machine)
@@ -148,15 +194,138 @@ class _Model:
         return sorted(found, key=lambda a: (a.start, a.machine))
 
 
+def _shared_blocked(
+    working: dict[str, WorkingTime], task, key: tuple[str, int]
+) -> tuple[tuple[int, int], ...]:
+    """The blocked time of the task's machines, which must be the same for all of them."""
+    found = {
+        tuple(working[o.machine].blocked) if o.machine in working else () for o in task.options
+    }
+    if len(found) > 1:
+        raise ValueError(f"{key[0]}[{key[1]}]: its machines have different blocked time")
+    return found.pop()
+
+
+class _Placed:
+    """A task's start and end in the working windows, and the variables that tie them:
+    per end, its window's index and the window's left, right and blocked time before."""
+
+    def __init__(self, start, end, span, at_start, at_end, empty):
+        self.start, self.end, self.span = start, end, span
+        self.at_start, self.at_end, self.empty = at_start, at_end, empty
+
+
+class _Windows:
+    """The working windows of one calendar: where each starts and ends, and the blocked
+    time before it."""
+
+    def __init__(self, windows: list[tuple[int, int]]):
+        self.count = len(windows)
+        self.lefts = [a for a, _b in windows] or [0]
+        self.rights = [b for _a, b in windows] or [0]
+        worked_before = accumulate((b - a for a, b in windows), initial=0)
+        self.blocked_before = [a - w for a, w in zip(self.lefts, worked_before, strict=False)]
+
+    def _window(self, model: cp_model.CpModel, first: int, last: int) -> tuple:
+        """An index variable over windows first..last (counted from first) and three
+        taking the picked window's left, right and blocked time before."""
+        index = model.new_int_var(0, last - first, "")
+        picked = [index]
+        for values in (self.lefts, self.rights, self.blocked_before):
+            values = values[first : last + 1]
+            value = model.new_int_var(min(values), max(values), "")
+            model.add_element(index, values, value)
+            picked.append(value)
+        return (*picked, first)
+
+    def locate(self, start: int, end: int) -> tuple[int, int]:
+        """The windows a task from start to end starts and ends in."""
+        first = max(bisect_right(self.lefts, start) - 1, 0)
+        last = min(bisect_left(self.rights, end), self.count - 1) if end > start else first
+        return first, last
+
+    def near(self, start: int, end: int, reach: int) -> tuple[range, range]:
+        """The windows within ``reach`` of where a task starts and ends."""
+        first, last = self.locate(start, end)
+        top = self.count - 1
+        return (
+            range(max(first - reach, 0), min(first + reach, top) + 1),
+            range(max(last - reach, 0), min(last + reach, top) + 1),
+        )
+
+    def place(
+        self,
+        model: cp_model.CpModel,
+        head: int,
+        latest_end: int,
+        task,
+        presences: list,
+        near: tuple[range, range] | None = None,
+    ) -> _Placed:
+        shortest = _shortest(task)
+        if self.count == 0:  # no working time before the horizon: nowhere to go
+            model.add_bool_or([])
+            near = (range(0, 1), range(0, 1))
+        everywhere = range(0, self.count)
+        starting, ending = near or (everywhere, everywhere)
+        zero = [p for o, p in zip(task.options, presences, strict=True) if o.duration == 0]
+        starts = cp_model.Domain.from_intervals(
+            [[self.lefts[k], self.rights[k] - 1] for k in starting]
+        )
+        ends = cp_model.Domain.from_intervals(
+            [[self.lefts[k] if zero else self.lefts[k] + 1, self.rights[k]] for k in ending]
+        )
+        start = model.new_int_var_from_domain(
+            starts.intersection_with(cp_model.Domain(head, latest_end - shortest)), ""
+        )
+        end = model.new_int_var_from_domain(
+            ends.intersection_with(cp_model.Domain(head + shortest, latest_end)), ""
+        )
+        at_start = self._window(model, starting[0], starting[-1])
+        at_end = self._window(model, ending[0], ending[-1])
+        model.add(start >= at_start[1])
+        model.add(start < at_start[2])
+        # The span is the work plus the blocked time between the start's window and the
+        # end's, which lies in (left, right] of its window. An empty task ends as it starts.
+        empty = model.new_bool_var("")
+        model.add(empty == sum(zero))
+        work = sum(o.duration * p for o, p in zip(task.options, presences, strict=True))
+        model.add(end - start == work + at_end[3] - at_start[3]).only_enforce_if(~empty)
+        model.add(end > at_end[1]).only_enforce_if(~empty)
+        model.add(end <= at_end[2]).only_enforce_if(~empty)
+        model.add(end == start).only_enforce_if(empty)
+        span = model.new_int_var(0, max(latest_end - head, 0), "")
+        model.add(span == end - start)
+        return _Placed(start, end, span, at_start, at_end, empty)
+
+    def hint(self, model: cp_model.CpModel, placed: _Placed, start: int, end: int) -> None:
+        for variables, index in zip(
+            (placed.at_start, placed.at_end), self.locate(start, end), strict=True
+        ):
+            offset = variables[-1]
+            values = (
+                index - offset,
+                self.lefts[index],
+                self.rights[index],
+                self.blocked_before[index],
+            )
+            for variable, value in zip(variables[:-1], values, strict=True):
+                model.add_hint(variable, value)
+        model.add_hint(placed.empty, end == start)
+        model.add_hint(placed.span, end - start)
+
+
 class _Watch(cp_model.CpSolverSolutionCallback):
-    def __init__(self, began: float, on_progress: Progress | None):
+    def __init__(self, began: float, on_progress: Progress | None, scale: int):
         super().__init__()
-        self.began, self.on_progress = began, on_progress
+        self.began, self.on_progress, self.scale = began, on_progress, scale
 
     def on_solution_callback(self) -> None:
         if self.on_progress is not None:
             self.on_progress(
-                self.objective_value, self.best_objective_bound, time.perf_counter() - self.began
+                self.objective_value // self.scale,
+                self.best_objective_bound // self.scale,
+                time.perf_counter() - self.began,
             )
 
 
@@ -167,55 +336,69 @@ def solve(
     time_limit_s: float = 10.0,
     workers: int = 2,
     seed: int = 0,
+    first: Solution | None = None,
     on_progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> Solution:
-    """The best schedule found within ``time_limit_s`` (see the module's docstring)."""
+    """The best schedule found within ``time_limit_s`` (see the module's docstring);
+    ``first`` is the heuristic's schedule where the caller has it already."""
     began = time.perf_counter()
     deadline = began + time_limit_s
-    best = dispatch(problem, objective)
+    best = first or dispatch(problem, objective)
     best_bound: float | None = None
-    for share, full_search in _phases(problem, objective):
+    local = _calendar_size(problem) > WHOLE_CALENDAR_MAX
+    for number, (share, full_search) in enumerate(_phases(problem, objective, local)):
         left = deadline - time.perf_counter()
         if left <= 0:
             break
         # Each phase starts from the best schedule so far, which bounds the makespan.
         horizon = _horizon(problem, objective, best)
-        built = _Model(problem, objective, horizon)
+        built = _Model(problem, objective, horizon, best, NEIGHBOURHOOD if local else None)
         built.hint(best)
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = max(min(left, share * time_limit_s), 0.01)
         solver.parameters.num_workers = workers
-        solver.parameters.random_seed = seed
+        solver.parameters.random_seed = seed + number
         if full_search:
             solver.parameters.subsolvers.append(full_search)
         if objective == Objective.TARDINESS:
             # Plant problems (thousands of optional intervals, calendars as blocked time):
             # presolve probing alone took a whole minute, leaving no time to search.
             solver.parameters.cp_model_probing_level = 0
-        status = STATUS[_run(solver, built.model, began, on_progress, should_stop)]
-        if status == Status.INFEASIBLE:
+        scale = horizon + 1 if objective == Objective.TARDINESS else 1
+        status = STATUS[_run(solver, built.model, _Watch(began, on_progress, scale), should_stop)]
+        if status == Status.INFEASIBLE and not local:
             return Solution(status=status, assignments=[], wall_s=time.perf_counter() - began)
         if status not in (Status.OPTIMAL, Status.FEASIBLE):
             continue
-        bound = solver.best_objective_bound
-        if objective == Objective.TARDINESS:
-            bound = bound // (horizon + 1)
-        best_bound = bound if best_bound is None else max(best_bound, bound)
+        if not local:  # a neighbourhood's bound is not the problem's
+            bound = solver.best_objective_bound // scale
+            best_bound = bound if best_bound is None else max(best_bound, bound)
         assignments = built.read(solver)
         makespan, tardiness = Solution.measure(problem, assignments)
         best = Solution(
-            status=status,
+            status=Status.FEASIBLE if local else status,
             assignments=assignments,
             makespan=makespan,
             tardiness=tardiness,
             objective=float(makespan if objective == Objective.MAKESPAN else tardiness),
-            bound=float(best_bound),
+            bound=None if best_bound is None else float(best_bound),
         )
-        if status == Status.OPTIMAL or (should_stop is not None and should_stop()):
+        if best.status == Status.OPTIMAL or (should_stop is not None and should_stop()):
             break
     best.wall_s = time.perf_counter() - began
     return best
+
+
+def _calendar_size(problem: Problem) -> int:
+    """Working windows summed over the tasks to plan on machines with blocked time."""
+    windows = {m: len(WorkingTime(spans).blocked) + 1 for m, spans in problem.blocked.items()}
+    return sum(
+        windows.get(task.options[0].machine, 0)
+        for job in problem.jobs
+        for task in job.tasks
+        if task.fixed is None and task.options
+    )
 
 
 def _horizon(problem: Problem, objective: Objective, best: Solution) -> int:
@@ -231,25 +414,28 @@ def _horizon(problem: Problem, objective: Objective, best: Solution) -> int:
     return min(problem.upper_horizon(), 2 * max(best.makespan, last_due))
 
 
-def _phases(problem: Problem, objective: Objective) -> list[tuple[float, str | None]]:
+def _phases(problem: Problem, objective: Objective, local: bool) -> list[tuple[float, str | None]]:
     """(share of the time limit, the full-search subsolver) per phase. For makespan on a
     small problem, 40 % of the time goes to finding schedules (CP-SAT's default search
     beside its large neighbourhood searches), the rest to a lower-bound tree search,
     which proves optimality where the default does not (ft10: in 25 s on 2 workers; the
     default's bound stays far below after 30 s). On larger problems the tree search
-    costs more schedules than it proves (la27–la40), so the default search runs alone."""
+    costs more schedules than it proves (la27–la40), so the default search runs alone.
+    Searching a neighbourhood, each of four phases re-centres it on the best so far."""
+    if local:
+        return [(0.25, None)] * 4
     tasks = sum(len(job.tasks) for job in problem.jobs)
     if objective == Objective.MAKESPAN and tasks <= TREE_SEARCH_MAX_TASKS:
         return [(0.4, None), (1.0, "lb_tree_search")]
     return [(1.0, None)]
 
 
-def _run(solver, model, began, on_progress, should_stop) -> int:
+def _run(solver, model, watch: _Watch, should_stop) -> int:
     stop = threading.Event()
     if should_stop is not None:
         threading.Thread(target=_poll, args=(should_stop, solver, stop), daemon=True).start()
     try:
-        return solver.solve(model, _Watch(began, on_progress))
+        return solver.solve(model, watch)
     finally:
         stop.set()
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .problem import Problem, Solution
+from .problem import Problem, Solution, WorkingTime
 
 
 def violations(problem: Problem, solution: Solution) -> list[str]:
     """What is wrong with the solution (empty: nothing). Checks that every task is placed
-    once, on one of its machines, for its duration there (a fixed task where it is fixed),
-    after its job's release and its previous task, and that no two tasks — nor a task and
-    a blocked interval — overlap on a machine. Empty tasks overlap nothing."""
+    once, on one of its machines (a fixed task where it is fixed), after its job's release
+    and its previous task, that it starts in working time and ends when its duration
+    there has been worked (pausing over blocked time), and that no two tasks overlap on a
+    machine. Empty tasks overlap nothing."""
     found: list[str] = []
+    working = {m: WorkingTime(spans) for m, spans in problem.blocked.items()}
+    always = WorkingTime(())
     placed = defaultdict(list)
     for a in solution.assignments:
         placed[(a.job, a.index)].append(a)
@@ -33,25 +36,26 @@ def violations(problem: Problem, solution: Solution) -> list[str]:
                 durations = {o.machine: o.duration for o in task.options}
                 if a.machine not in durations:
                     found.append(f"{job.id}[{index}] on {a.machine}, not one of its machines")
-                elif (lasts := a.end - a.start) != durations[a.machine]:
-                    found.append(f"{job.id}[{index}] lasts {lasts}, not {durations[a.machine]}")
+                else:
+                    hours = working.get(a.machine, always)
+                    if not hours.is_working(a.start):
+                        found.append(f"{job.id}[{index}] starts at {a.start}, in blocked time")
+                    elif a.end != (due := hours.end_after(a.start, durations[a.machine])):
+                        found.append(
+                            f"{job.id}[{index}] ends at {a.end}, not {due} "
+                            f"({durations[a.machine]} of working time)"
+                        )
                 if a.start < previous_end:
                     found.append(f"{job.id}[{index}] starts at {a.start}, before {previous_end}")
             previous_end = a.end
             by_machine[a.machine].append((a.start, a.end, f"{job.id}[{index}]"))
     for job_id, index in placed:
         found.append(f"{job_id}[{index}] is not a task of the problem")
-    for machine, spans in problem.blocked.items():
-        by_machine[machine] += [(start, end, "blocked") for start, end in spans]
     for machine, spans in by_machine.items():
         busy = sorted(s for s in spans if s[1] > s[0])
         latest_end, latest = None, None
         for start, end, what in busy:
-            if (
-                latest_end is not None
-                and start < latest_end
-                and not (what == "blocked" and latest == "blocked")
-            ):
+            if latest_end is not None and start < latest_end:
                 found.append(f"{what} overlaps {latest} on {machine}")
             if latest_end is None or end > latest_end:
                 latest_end, latest = end, what

@@ -73,7 +73,35 @@ def test_blocked_time_and_a_running_task_are_respected():
         assert violations(problem, solution) == []
         placed = {(a.job, a.index): a for a in solution.assignments}
         assert (placed[("RUNNING", 0)].start, placed[("RUNNING", 0)].end) == (0, 5)
-        assert placed[("NEXT", 0)].start == 10  # does not fit in 5–6: after the break
+        # It starts after the running task, works 5–6, pauses over the break, ends at 13.
+        assert (placed[("NEXT", 0)].start, placed[("NEXT", 0)].end) == (5, 13)
+
+
+def test_a_task_longer_than_a_shift_pauses_over_the_nights_and_counts_working_time():
+    nights = [(8, 24), (32, 48), (56, 72)]  # shifts 0–8, 24–32, 48–56
+    problem = Problem(
+        jobs=(
+            Job("LONG", (task(("M", 20)), task(("N", 1)))),
+            Job("SHORT", (task(("M", 3)),), due=30),
+        ),
+        blocked={"M": nights, "N": nights},
+    )
+    for solution in (dispatch(problem), solve(problem, time_limit_s=5)):
+        assert violations(problem, solution) == []
+        placed = {(a.job, a.index): a for a in solution.assignments}
+        long, short = placed[("LONG", 0)], placed[("SHORT", 0)]
+        # 20 hours of work over three shifts, nothing on the machine in between.
+        assert long.end - long.start == 20 + 16 * (2 if long.start < 8 else 1)
+        assert short.end <= long.start or short.start >= long.end
+        assert placed[("LONG", 1)].start >= long.end
+
+
+def test_the_validator_refuses_a_task_that_runs_in_blocked_time():
+    problem = Problem(jobs=(Job("A", (task(("M", 4)),)),), blocked={"M": [(2, 6)]})
+    through = Solution(status=Status.FEASIBLE, assignments=[Assignment("A", 0, "M", 0, 4)])
+    inside = Solution(status=Status.FEASIBLE, assignments=[Assignment("A", 0, "M", 3, 9)])
+    assert violations(problem, through) == ["A[0] ends at 4, not 8 (4 of working time)"]
+    assert violations(problem, inside) == ["A[0] starts at 3, in blocked time"]
 
 
 def test_a_fixed_task_after_one_to_plan_is_refused():
@@ -92,6 +120,12 @@ def test_the_validator_names_what_is_wrong():
     found = violations(problem, wrong)
     assert any("not one of its machines" in f for f in found)
     assert any("before 1" in f for f in found) and any("overlaps" in f for f in found)
+
+
+def test_alternatives_with_different_calendars_are_refused():
+    problem = Problem(jobs=(Job("A", (task(("M", 1), ("N", 1)),)),), blocked={"M": [(0, 2)]})
+    with pytest.raises(ValueError, match=r"A\[0\]: its machines have different blocked time"):
+        solve(problem, time_limit_s=1)
 
 
 def test_a_tiny_time_limit_still_gives_the_heuristics_schedule():
@@ -118,24 +152,30 @@ def test_an_instance_with_a_wrong_count_is_refused():
 
 @st.composite
 def problems(draw) -> Problem:
-    machines = [f"M{n}" for n in range(draw(st.integers(1, 4)))]
+    """Random problems: machines in one or two groups (work centers) sharing a calendar;
+    a task's alternatives come from one group."""
+    groups = [
+        [f"{group}{n}" for n in range(draw(st.integers(1, 2)))]
+        for group in "AB"[: draw(st.integers(1, 2))]
+    ]
     jobs = []
     for number in range(draw(st.integers(1, 6))):
         tasks = []
         for _ in range(draw(st.integers(1, 4))):
-            chosen = draw(st.lists(st.sampled_from(machines), min_size=1, max_size=2, unique=True))
+            group = draw(st.sampled_from(groups))
+            chosen = draw(st.lists(st.sampled_from(group), min_size=1, max_size=2, unique=True))
             tasks.append(task(*((m, draw(st.integers(0, 9))) for m in chosen)))
         due = draw(st.none() | st.integers(0, 40))
         jobs.append(Job(f"J{number}", tuple(tasks), release=draw(st.integers(0, 5)), due=due))
-    blocked = {
-        m: sorted(
+    blocked = {}
+    for group in groups:
+        spans = sorted(
             {
                 (s, s + draw(st.integers(1, 5)))
                 for s in draw(st.lists(st.integers(0, 40), max_size=3))
             }
         )
-        for m in machines
-    }
+        blocked.update({m: spans for m in group})
     return Problem(jobs=tuple(jobs), blocked=blocked)
 
 
