@@ -206,7 +206,7 @@ CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules autodiscovery (``<app>.tasks``) does not reach.
-CELERY_IMPORTS = ["production.oee.tasks"]
+CELERY_IMPORTS = ["production.oee.tasks", "production.scheduling.tasks"]
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-idempotency-records": {
         "task": "mes.tasks.purge_idempotency_records_task",
@@ -263,6 +263,13 @@ MES_MACHINE_EVENT_MAX_FUTURE_S = int(os.environ.get("MES_MACHINE_EVENT_MAX_FUTUR
 MES_OEE_STARTUP_WINDOW_S = int(os.environ.get("MES_OEE_STARTUP_WINDOW_S", "600"))
 # How many worker tasks share a full OEE recompute (up to the workers' concurrency).
 MES_OEE_RECOMPUTE_WORKERS = int(os.environ.get("MES_OEE_RECOMPUTE_WORKERS", "2"))
+# Scheduling: how far ahead the calendar goes, the default and largest time limits, the
+# CP-SAT workers per run; in embedded mode a run goes to a thread (the page stays free).
+MES_SCHEDULE_HORIZON_DAYS = int(os.environ.get("MES_SCHEDULE_HORIZON_DAYS", "60"))
+MES_SCHEDULE_TIME_LIMIT_S = int(os.environ.get("MES_SCHEDULE_TIME_LIMIT_S", "30"))
+MES_SCHEDULE_MAX_TIME_LIMIT_S = int(os.environ.get("MES_SCHEDULE_MAX_TIME_LIMIT_S", "600"))
+MES_SCHEDULE_WORKERS = int(os.environ.get("MES_SCHEDULE_WORKERS", "2"))
+MES_SCHEDULE_IN_THREAD = os.environ.get("MES_SCHEDULE_IN_THREAD", "1") == "1"
 MES_REPORT_TOLERANCE_PCT = Decimal(os.environ.get("MES_REPORT_TOLERANCE_PCT", "0"))
 
 if PRODUCTION:

@@ -479,6 +479,35 @@ SALES_ORDERS = [
 
 
 @dataclass(frozen=True)
+class ProductionOrderData:
+    code: str
+    item: str
+    qty: int
+    due_in_days: int
+    priority: int = 0
+    sales_order: str | None = None
+    sales_order_line: int | None = None
+
+
+# Released orders for the scheduler and the dispatch lists: one per sales order line,
+# and semi-finished parts made to stock.
+PRODUCTION_ORDERS = [
+    ProductionOrderData("PO-DEMO-0001", "58180-P2000", 1200, 14, 1, "SO-DEMO-0001", 1),
+    ProductionOrderData("PO-DEMO-0002", "58230-P2000", 800, 21, 0, "SO-DEMO-0001", 2),
+    ProductionOrderData("PO-DEMO-0003", "58180-P2000", 600, 18, 0, "SO-DEMO-0002", 1),
+    ProductionOrderData("PO-DEMO-0004", "54500-P2000", 900, 16, 0, "SO-DEMO-0003", 1),
+    ProductionOrderData("PO-DEMO-0005", "55118-P2000", 1500, 28, 0, "SO-DEMO-0003", 2),
+    ProductionOrderData("PO-DEMO-0006", "62617-P2000", 2000, 25, 0, "SO-DEMO-0004", 1),
+    ProductionOrderData("PO-DEMO-0007", "54500-P2000", 700, 27, 0, "SO-DEMO-0005", 1),
+    ProductionOrderData("PO-DEMO-0008", "SF-CAL-HSG", 300, 6, 2),
+    ProductionOrderData("PO-DEMO-0009", "SF-ARM-PNL-UPR", 1000, 4, 1),
+    ProductionOrderData("PO-DEMO-0010", "SF-ARM-WELD", 600, 7, 1),
+    ProductionOrderData("PO-DEMO-0011", "SF-BRKT-UPR", 2000, 5, 0),
+    ProductionOrderData("PO-DEMO-0012", "SF-CAL-BRKT", 400, 8, 0),
+]
+
+
+@dataclass(frozen=True)
 class CharacteristicData:
     code: str
     name: str

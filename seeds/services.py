@@ -26,12 +26,14 @@ from orders.models import Customer, SalesOrder
 from production import services as production_services
 from production.calendars import services as calendar_services
 from production.calendars.selectors import get_working_windows
+from production.execution import services as execution_services
 from production.models import (
     Area,
     CalendarAssignment,
     Holiday,
     Machine,
     MachineEvent,
+    ProductionOrder,
     ReasonCode,
     Routing,
     ShiftPattern,
@@ -73,6 +75,7 @@ class _Loader:
         self.load_calendar(site)
         customers = self.load_customers()
         self.load_sales_orders(customers, items)
+        self.load_production_orders(items)
         self.load_people()
         self.load_quality(items)
         self.load_machine_history()
@@ -265,6 +268,24 @@ class _Loader:
                 customer=customers[order.customer],
                 lines=lines,
             )
+
+    def load_production_orders(self, items: dict[str, Item]) -> None:
+        """Released orders (operations copied from their routings), ready to schedule."""
+        for order in demo.PRODUCTION_ORDERS:
+            if ProductionOrder.objects.filter(code=order.code).exists():
+                continue
+            created = order_services.create_production_order(
+                actor=self.actor,
+                code=order.code,
+                item=items[order.item],
+                qty=Decimal(order.qty),
+                due_date=self.today + timedelta(days=order.due_in_days),
+                priority=order.priority,
+                sales_order=order.sales_order,
+                sales_order_line=order.sales_order_line,
+            )
+            execution_services.release_production_order(created, actor=self.actor)
+            self.created[ProductionOrder._meta.verbose_name_plural] += 1
 
     def load_people(self) -> None:
         for person in demo.PEOPLE:

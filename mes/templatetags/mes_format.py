@@ -20,3 +20,9 @@ def hours(seconds: float | None) -> str:
     if seconds is None:
         return "—"
     return gettext("%(hours).1f h") % {"hours": float(seconds) / 3600}
+
+
+@register.filter
+def minutes(value: float | None) -> str:
+    """Minutes as hours with one decimal: 90 → "1.5 h"."""
+    return hours(None if value is None else float(value) * 60)

@@ -14,6 +14,7 @@ from .execution import (
     StartOperationView,
 )
 from .machine_data import urlpatterns as machine_data_routes
+from .scheduling import urlpatterns as scheduling_routes
 from .views import (
     AreaViewSet,
     ItemRoutingVersionsView,
@@ -67,3 +68,6 @@ urlpatterns += [
 
 # Machine data: bulk ingest of machine signals.
 urlpatterns += machine_data_routes
+
+# Scheduling: runs, publishing, and the dispatch lists that follow.
+urlpatterns += scheduling_routes

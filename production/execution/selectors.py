@@ -7,11 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 
 from inventory.models import Lot
 
-from ..models import LabourRecord, LotGenealogy, Operation, ProductionOrder
+from ..models import LabourRecord, LotGenealogy, Operation, ProductionOrder, WorkCenter
 
 # A genealogy is a DAG, but a bad import could still make a loop; the walk stops here.
 MAX_TRACE_DEPTH = 100
@@ -123,3 +123,31 @@ def get_trace(lot: Lot) -> dict[str, list[dict[str, Any]]]:
         ]
         for direction, found in rows.items()
     }
+
+
+def list_dispatch(work_center: WorkCenter) -> QuerySet[Operation]:
+    """A work center's dispatch list: its operations still to run or running, of released
+    and in-progress orders, in the published schedule's order (planned start), then —
+    for those no schedule placed — by priority, due date, order and sequence."""
+    return (
+        Operation.objects.filter(
+            work_center=work_center,
+            status__in=[
+                Operation.Status.RUNNING,
+                Operation.Status.PAUSED,
+                Operation.Status.PENDING,
+            ],
+            order__status__in=[
+                ProductionOrder.Status.RELEASED,
+                ProductionOrder.Status.IN_PROGRESS,
+            ],
+        )
+        .select_related("order__item", "machine", "planned_machine")
+        .order_by(
+            F("planned_start").asc(nulls_last=True),
+            "-order__priority",
+            "order__due_date",
+            "order__code",
+            "seq",
+        )
+    )

@@ -193,6 +193,15 @@ class Operation(TimeStampedModel):
     qty_scrap = quantity_field(_("scrap quantity"), default=0)
     planned_start = models.DateTimeField(_("planned start"), null=True, blank=True)
     planned_end = models.DateTimeField(_("planned end"), null=True, blank=True)
+    planned_machine = models.ForeignKey(
+        Machine,
+        verbose_name=_("planned machine"),
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text=_("Where the published schedule puts it."),
+    )
     actual_start = models.DateTimeField(_("actual start"), null=True, blank=True)
     actual_end = models.DateTimeField(_("actual end"), null=True, blank=True)
 
