@@ -107,7 +107,10 @@ class _Model:
                     blocked = _shared_blocked(working, task, key)
                     if blocked:
                         if blocked not in windows_of:
-                            windows_of[blocked] = _Windows(WorkingTime(blocked).windows(horizon))
+                            # One past the horizon: an empty task may sit at its very end.
+                            windows_of[blocked] = _Windows(
+                                WorkingTime(blocked).windows(horizon + 1)
+                            )
                         near = None
                         if key in placed_at:
                             near = windows_of[blocked].near(*placed_at[key], reach)
@@ -372,8 +375,8 @@ def solve(
             solver.parameters.cp_model_probing_level = 0
         scale = horizon + 1 if objective == Objective.TARDINESS else 1
         status = STATUS[_run(solver, built.model, _Watch(began, on_progress, scale), should_stop)]
-        if status == Status.INFEASIBLE and not local:
-            return Solution(status=status, assignments=[], wall_s=time.perf_counter() - began)
+        if status == Status.INFEASIBLE:
+            break  # nothing better within the horizon: the best so far stands
         if status not in (Status.OPTIMAL, Status.FEASIBLE):
             continue
         if not local:  # a neighbourhood's bound is not the problem's
