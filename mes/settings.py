@@ -190,6 +190,8 @@ SPECTACULAR_SETTINGS = {
         "NonconformanceStatusEnum": "quality.models.Nonconformance.Status",
         "NonconformanceSourceEnum": "quality.models.Nonconformance.Source",
         "LotHoldSourceEnum": "quality.models.LotHold.Source",
+        "ScheduleStatusEnum": "production.models.Schedule.Status",
+        "ScheduleObjectiveEnum": "production.models.Schedule.Objective",
     },
 }
 

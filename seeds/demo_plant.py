@@ -489,19 +489,20 @@ class ProductionOrderData:
     sales_order_line: int | None = None
 
 
-# Released orders for the scheduler and the dispatch lists: one per sales order line,
-# and semi-finished parts made to stock.
+# Released orders for the scheduler and the dispatch lists: for sales order lines and
+# semi-finished parts made to stock. The lower control arm (54500-P2000) and its parts
+# are left to the demand-to-delivery walk-through (tests/demo_flow.py), which plans them.
 PRODUCTION_ORDERS = [
     ProductionOrderData("PO-DEMO-0001", "58180-P2000", 1200, 14, 1, "SO-DEMO-0001", 1),
     ProductionOrderData("PO-DEMO-0002", "58230-P2000", 800, 21, 0, "SO-DEMO-0001", 2),
     ProductionOrderData("PO-DEMO-0003", "58180-P2000", 600, 18, 0, "SO-DEMO-0002", 1),
-    ProductionOrderData("PO-DEMO-0004", "54500-P2000", 900, 16, 0, "SO-DEMO-0003", 1),
+    ProductionOrderData("PO-DEMO-0004", "SF-BRKT-WELD", 900, 9, 0),
     ProductionOrderData("PO-DEMO-0005", "55118-P2000", 1500, 28, 0, "SO-DEMO-0003", 2),
     ProductionOrderData("PO-DEMO-0006", "62617-P2000", 2000, 25, 0, "SO-DEMO-0004", 1),
-    ProductionOrderData("PO-DEMO-0007", "54500-P2000", 700, 27, 0, "SO-DEMO-0005", 1),
+    ProductionOrderData("PO-DEMO-0007", "SF-CAL-HSG-ASSY", 700, 10, 0),
     ProductionOrderData("PO-DEMO-0008", "SF-CAL-HSG", 300, 6, 2),
-    ProductionOrderData("PO-DEMO-0009", "SF-ARM-PNL-UPR", 1000, 4, 1),
-    ProductionOrderData("PO-DEMO-0010", "SF-ARM-WELD", 600, 7, 1),
+    ProductionOrderData("PO-DEMO-0009", "SF-BRKT-LWR", 1000, 4, 1),
+    ProductionOrderData("PO-DEMO-0010", "SF-BRKT-WELD", 600, 7, 1),
     ProductionOrderData("PO-DEMO-0011", "SF-BRKT-UPR", 2000, 5, 0),
     ProductionOrderData("PO-DEMO-0012", "SF-CAL-BRKT", 400, 8, 0),
 ]

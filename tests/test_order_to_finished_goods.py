@@ -72,6 +72,8 @@ def test_demo_plant_from_demand_to_finished_goods(api_client_for):
     assert events.filter(kind="report").count() == sum(o.operations.count() for o in chain)
     assert set(events.values_list("actor__username", flat=True)) == {erp.user.username}
     released = AuditEntry.objects.filter(
-        model="production.productionorder", changes__status__1="released"
+        model="production.productionorder",
+        changes__status__1="released",
+        object_id__in=[str(o.pk) for o in chain],
     )
     assert released.count() == len(chain)
