@@ -20,6 +20,7 @@ solver's hint. Progress (objective and bound as they improve) goes to ``on_progr
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from bisect import bisect_left, bisect_right
@@ -30,16 +31,31 @@ from itertools import accumulate
 from ortools.sat.python import cp_model
 
 from .dispatch import dispatch
-from .problem import Assignment, Objective, Problem, Solution, Status, WorkingTime
+from .problem import (
+    Assignment,
+    Fixed,
+    Job,
+    Objective,
+    Problem,
+    Solution,
+    Status,
+    Task,
+    WorkingTime,
+)
 
-Progress = Callable[[float, float, float], None]  # objective, bound, seconds so far
+# The objective, the bound (None: not known) and the seconds so far.
+Progress = Callable[[float, float | None, float], None]
 TREE_SEARCH_MAX_TASKS = 150
 # Beyond this many (task, working window) pairs the calendar constraints of the whole
-# horizon are too big for CP-SAT (its presolve expands them: 2,500 tasks over 60 days of
-# two shifts made 1.3 M variables); each task then stays within NEIGHBOURHOOD windows of
-# where the best schedule so far has it, re-centred phase by phase.
+# horizon are too big for one CP-SAT model (its presolve expands them: 2,500 tasks over 60
+# days of two shifts made 1.3 M variables, and without presolve it found nothing better
+# than the heuristic in a minute). Then a time-window search improves the schedule a
+# slice at a time: FREE_TASKS consecutive tasks (by start) are planned again, each
+# within NEIGHBOURHOOD working windows of where it is, the rest fixed.
 WHOLE_CALENDAR_MAX = 20_000
-NEIGHBOURHOOD = 6
+NEIGHBOURHOOD = 8
+FREE_TASKS = 60
+SLICE_S = 0.3
 
 STATUS = {
     cp_model.OPTIMAL: Status.OPTIMAL,
@@ -159,11 +175,17 @@ class _Model:
         model.minimize(self.tardiness * (horizon + 1) + self.makespan)
 
     def hint(self, solution: Solution) -> None:
-        """The whole solution as a hint (a partial one is not tried as a solution)."""
+        """The whole solution as a hint (a partial one is not tried as a solution); its
+        tasks of jobs not in this model's problem (a slice of it) are left out."""
         ends: dict[str, int] = {}
         for a in solution.assignments:
             ends[a.job] = max(ends.get(a.job, 0), a.end)
-        self.model.add_hint(self.makespan, max(ends.values(), default=0))
+        ends_here = [
+            ends[job.id] if job.id in ends else job.tasks[-1].fixed.end
+            for job in self.problem.jobs
+            if job.tasks
+        ]
+        self.model.add_hint(self.makespan, max(ends_here, default=0))
         dues = {job.id: job.due for job in self.problem.jobs}
         for job_id, late in self.late.items():
             self.model.add_hint(late, max(0, ends.get(job_id, 0) - dues[job_id]))
@@ -348,54 +370,199 @@ def solve(
     began = time.perf_counter()
     deadline = began + time_limit_s
     best = first or dispatch(problem, objective)
+    if _calendar_size(problem) > WHOLE_CALENDAR_MAX:
+        best = _window_search(
+            problem, objective, best, deadline, workers, seed, began, on_progress, should_stop
+        )
+        best.wall_s = time.perf_counter() - began
+        return best
     best_bound: float | None = None
-    local = _calendar_size(problem) > WHOLE_CALENDAR_MAX
-    for number, (share, full_search) in enumerate(_phases(problem, objective, local)):
+    for number, (share, full_search) in enumerate(_phases(problem, objective)):
         left = deadline - time.perf_counter()
         if left <= 0:
             break
         # Each phase starts from the best schedule so far, which bounds the makespan.
         horizon = _horizon(problem, objective, best)
-        built = _Model(problem, objective, horizon, best, NEIGHBOURHOOD if local else None)
+        built = _Model(problem, objective, horizon)
         built.hint(best)
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = max(min(left, share * time_limit_s), 0.01)
-        solver.parameters.num_workers = workers
-        solver.parameters.random_seed = seed + number
+        solver = _solver(built, objective, min(left, share * time_limit_s), workers, seed + number)
         if full_search:
             solver.parameters.subsolvers.append(full_search)
-        if built.in_windows:
-            # CP-SAT's presolve of the calendar constraints (elements over the working
-            # windows) ran past 10 s on the demo plant's 31 operations, where without it
-            # the search proved the optimum in 5 s.
-            solver.parameters.cp_model_presolve = False
-        elif objective == Objective.TARDINESS:
-            # Plant problems without calendars (thousands of optional intervals): presolve
-            # probing alone took a whole minute, leaving no time to search.
-            solver.parameters.cp_model_probing_level = 0
         scale = horizon + 1 if objective == Objective.TARDINESS else 1
         status = STATUS[_run(solver, built.model, _Watch(began, on_progress, scale), should_stop)]
         if status == Status.INFEASIBLE:
             break  # nothing better within the horizon: the best so far stands
         if status not in (Status.OPTIMAL, Status.FEASIBLE):
             continue
-        if not local:  # a neighbourhood's bound is not the problem's
-            bound = solver.best_objective_bound // scale
-            best_bound = bound if best_bound is None else max(best_bound, bound)
-        assignments = built.read(solver)
-        makespan, tardiness = Solution.measure(problem, assignments)
-        best = Solution(
-            status=Status.FEASIBLE if local else status,
-            assignments=assignments,
-            makespan=makespan,
-            tardiness=tardiness,
-            objective=float(makespan if objective == Objective.MAKESPAN else tardiness),
-            bound=None if best_bound is None else float(best_bound),
-        )
+        bound = solver.best_objective_bound // scale
+        best_bound = bound if best_bound is None else max(best_bound, bound)
+        best = _solution(problem, objective, built.read(solver), status, best_bound)
         if best.status == Status.OPTIMAL or (should_stop is not None and should_stop()):
             break
     best.wall_s = time.perf_counter() - began
     return best
+
+
+def _solver(
+    built: _Model, objective: Objective, seconds: float, workers: int, seed: int
+) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(seconds, 0.01)
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    if built.in_windows:
+        # CP-SAT's presolve of the calendar constraints (elements over the working
+        # windows) ran past 10 s on the demo plant's 31 operations, where without it
+        # the search proved the optimum in 5 s.
+        solver.parameters.cp_model_presolve = False
+    elif objective == Objective.TARDINESS:
+        # Plant problems without calendars (thousands of optional intervals): presolve
+        # probing alone took a whole minute, leaving no time to search.
+        solver.parameters.cp_model_probing_level = 0
+    return solver
+
+
+def _solution(
+    problem: Problem,
+    objective: Objective,
+    assignments: list[Assignment],
+    status: Status,
+    bound: float | None,
+) -> Solution:
+    makespan, tardiness = Solution.measure(problem, assignments)
+    return Solution(
+        status=status,
+        assignments=assignments,
+        makespan=makespan,
+        tardiness=tardiness,
+        objective=float(makespan if objective == Objective.MAKESPAN else tardiness),
+        bound=None if bound is None else float(bound),
+    )
+
+
+def _score(objective: Objective, solution: Solution) -> tuple[int, int]:
+    if objective == Objective.MAKESPAN:
+        return (solution.makespan, 0)
+    return (solution.tardiness, solution.makespan)
+
+
+def _window_search(
+    problem: Problem,
+    objective: Objective,
+    best: Solution,
+    deadline: float,
+    workers: int,
+    seed: int,
+    began: float,
+    on_progress: Progress | None,
+    should_stop: Callable[[], bool] | None,
+) -> Solution:
+    """Improve ``best`` a time slice at a time (large-neighbourhood search): FREE_TASKS
+    tasks consecutive by start — around a late job's task half the time, anywhere the
+    other half; on every machine half the time, on that task's machines (its work
+    center) the other half — are planned again by CP-SAT for up to SLICE_S, each within
+    NEIGHBOURHOOD working windows of where it is, everything else fixed; a better
+    schedule is kept. Ends at the deadline or when stopped."""
+    rng = random.Random(seed)
+    jobs = {job.id: job for job in problem.jobs}
+    working = {m: WorkingTime(spans) for m, spans in problem.blocked.items()}
+    windows_of: dict[tuple, _Windows] = {}
+    number = 0
+    while (left := deadline - time.perf_counter()) > 0.2:
+        if should_stop is not None and should_stop():
+            break
+        number += 1
+        horizon = _horizon(problem, objective, best)
+        where = {(a.job, a.index): a for a in best.assignments}
+        placed = sorted(
+            (a for a in best.assignments if jobs[a.job].tasks[a.index].fixed is None),
+            key=lambda a: (a.start, a.machine),
+        )
+        ends: dict[str, int] = {}
+        for a in best.assignments:
+            ends[a.job] = max(ends.get(a.job, 0), a.end)
+        late = [
+            i
+            for i, a in enumerate(placed)
+            if jobs[a.job].due is not None and ends[a.job] > jobs[a.job].due
+        ]
+        centre = rng.choice(late) if late and rng.random() < 0.5 else rng.randrange(len(placed))
+        if rng.random() < 0.5:  # the centre's machines only: a longer stretch of their work
+            group = {
+                o.machine for o in jobs[placed[centre].job].tasks[placed[centre].index].options
+            }
+            centre_start = placed[centre].start
+            candidates = [a for a in placed if a.machine in group]
+            centre = min(
+                range(len(candidates)), key=lambda i: abs(candidates[i].start - centre_start)
+            )
+        else:
+            candidates = placed
+        first = max(0, min(centre - FREE_TASKS // 2, len(candidates) - FREE_TASKS))
+        free = candidates[first : first + FREE_TASKS]
+        # Where the free tasks may go; tasks of other jobs elsewhere cannot meet them.
+        low, high, machines = horizon, 0, set()
+        for a in free:
+            task = jobs[a.job].tasks[a.index]
+            machines.update(o.machine for o in task.options)
+            blocked = _shared_blocked(working, task, (a.job, a.index))
+            if not blocked:
+                low, high = 0, horizon
+                continue
+            key = (blocked, horizon)
+            if key not in windows_of:
+                windows_of[key] = _Windows(WorkingTime(blocked).windows(horizon + 1))
+            windows = windows_of[key]
+            starting, ending = windows.near(a.start, a.end, NEIGHBOURHOOD)
+            low = min(low, windows.lefts[starting[0]])
+            high = max(high, windows.rights[ending[-1]])
+        sliced = _slice(problem, {(a.job, a.index) for a in free}, where, machines, low, high)
+        built = _Model(sliced, objective, horizon, best, NEIGHBOURHOOD)
+        built.hint(best)
+        solver = _solver(built, objective, min(left, SLICE_S), workers, seed + number)
+        status = STATUS[solver.solve(built.model)]
+        if status not in (Status.OPTIMAL, Status.FEASIBLE):
+            continue
+        moved = {(a.job, a.index): a for a in built.read(solver) if a.job in jobs}
+        merged_assignments = [moved.get(key, a) for key, a in where.items()]
+        found = _solution(problem, objective, merged_assignments, Status.FEASIBLE, None)
+        if _score(objective, found) < _score(objective, best):
+            best = found
+            if on_progress is not None:
+                on_progress(best.objective, None, time.perf_counter() - began)
+    return best
+
+
+def _slice(
+    problem: Problem,
+    free: set[tuple[str, int]],
+    where: dict[tuple[str, int], Assignment],
+    machines: set[str],
+    low: int,
+    high: int,
+) -> Problem:
+    """The jobs of the free tasks, their other tasks fixed where they are, and — as fixed
+    one-task jobs of their own — the other tasks on the free tasks' machines in
+    [low, high)."""
+    touched = {job_id for job_id, _index in free}
+    jobs = []
+    for job in problem.jobs:
+        if job.id in touched:
+            tasks = tuple(
+                task if (job.id, index) in free else _fixed_at(task, where[(job.id, index)])
+                for index, task in enumerate(job.tasks)
+            )
+            jobs.append(Job(job.id, tasks, job.release, job.due, job.weight))
+            continue
+        for index, task in enumerate(job.tasks):
+            a = where[(job.id, index)]
+            if a.machine in machines and a.start < high and a.end > low:
+                jobs.append(Job(f"{job.id}\0{index}", (_fixed_at(task, a),)))
+    return Problem(jobs=tuple(jobs), blocked=problem.blocked)
+
+
+def _fixed_at(task: Task, placed: Assignment) -> Task:
+    return Task(task.options, Fixed(placed.machine, placed.start, placed.end))
 
 
 def _calendar_size(problem: Problem) -> int:
@@ -422,16 +589,13 @@ def _horizon(problem: Problem, objective: Objective, best: Solution) -> int:
     return min(problem.upper_horizon(), 2 * max(best.makespan, last_due))
 
 
-def _phases(problem: Problem, objective: Objective, local: bool) -> list[tuple[float, str | None]]:
+def _phases(problem: Problem, objective: Objective) -> list[tuple[float, str | None]]:
     """(share of the time limit, the full-search subsolver) per phase. For makespan on a
     small problem, 40 % of the time goes to finding schedules (CP-SAT's default search
     beside its large neighbourhood searches), the rest to a lower-bound tree search,
     which proves optimality where the default does not (ft10: in 25 s on 2 workers; the
     default's bound stays far below after 30 s). On larger problems the tree search
-    costs more schedules than it proves (la27–la40), so the default search runs alone.
-    Searching a neighbourhood, each of four phases re-centres it on the best so far."""
-    if local:
-        return [(0.25, None)] * 4
+    costs more schedules than it proves (la27–la40), so the default search runs alone."""
     tasks = sum(len(job.tasks) for job in problem.jobs)
     if objective == Objective.MAKESPAN and tasks <= TREE_SEARCH_MAX_TASKS:
         return [(0.4, None), (1.0, "lb_tree_search")]

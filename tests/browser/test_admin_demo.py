@@ -8,6 +8,8 @@ from django.core.management import call_command
 
 from orders.models import Customer
 
+from .support import sign_in
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "bench" / "out"
@@ -16,10 +18,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "bench" / "out"
 def test_manager_signs_in_and_sees_the_demo_plant(live_server, browser_page):
     call_command("load_demo", verbosity=0)
     page = browser_page
-    page.goto(f"{live_server.url}/admin/")
-    page.fill("#id_username", "manager")
-    page.fill("#id_password", "manager")
-    page.click("input[type=submit]")
+    sign_in(page, live_server.url, "manager", next_path="/admin/")
     page.wait_for_selector("#content-main")
     assert page.locator("#site-name").inner_text() == "MES administration"
 
@@ -40,10 +39,7 @@ def test_manager_signs_in_and_sees_the_demo_plant(live_server, browser_page):
 def test_import_page_previews_a_file_before_writing(live_server, browser_page, tmp_path):
     call_command("load_demo", verbosity=0)
     page = browser_page
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/exchange/")
-    page.fill("#id_username", "planner")
-    page.fill("#id_password", "planner")
-    page.click("input[type=submit]")
+    sign_in(page, live_server.url, "planner", next_path="/admin/exchange/")
     page.wait_for_selector("#content-main")
     sheet = tmp_path / "customers.csv"
     sheet.write_text("code,name\nNEW-CUST,새 거래처\nbad code!,x\n", encoding="utf-8")

@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from .support import sign_in
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "bench" / "out"
@@ -13,10 +15,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "bench" / "out"
 def test_the_oee_dashboard_draws_the_demo_plant(live_server, browser_page):
     call_command("load_demo", verbosity=0)
     page = browser_page
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/production/oeesnapshot/dashboard/")
-    page.fill("#id_username", "manager")
-    page.fill("#id_password", "manager")
-    page.click("input[type=submit]")
+    sign_in(page, live_server.url, "manager", next_path="/admin/production/oeesnapshot/dashboard/")
     page.wait_for_selector("#oee-timeline svg")
     for chart in ("#oee-trend", "#oee-factors", "#oee-losses", "#oee-pareto"):
         box = page.locator(f"{chart} svg").bounding_box()

@@ -10,17 +10,11 @@ from orders.distribution import services as distribution
 from orders.tests.factories import order_for, stocked_product
 from quality.tests.factories import inspect, make_plan, subgroup
 
+from .support import sign_in
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "bench" / "out"
-
-
-def _sign_in(page, live_server, manager_password: str, username: str) -> None:
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", manager_password)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#content-main")
 
 
 def test_chart_delivery_note_and_tree(live_server, browser_page, manager, tmp_path):
@@ -34,7 +28,8 @@ def test_chart_delivery_note_and_tree(live_server, browser_page, manager, tmp_pa
     )
     distribution.ship_shipment(shipment, actor=None)
     page = browser_page
-    _sign_in(page, live_server, "s3cret-Pass-word", manager.username)
+    sign_in(page, live_server.url, manager.username, "s3cret-Pass-word")
+    page.wait_for_selector("#content-main")
 
     page.goto(f"{live_server.url}/admin/quality/inspectionplan/chart/{item.pk}/DIA/")
     chart = page.locator(".spc-chart svg")

@@ -10,6 +10,8 @@ from django.core.management import call_command
 from production.execution.selectors import list_dispatch
 from production.models import Operation, Schedule, WorkCenter
 
+from .support import sign_in
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "bench" / "out"
@@ -21,10 +23,7 @@ def test_a_planner_schedules_the_demo_plant_and_publishes_it(live_server, browse
     settings.MES_SCHEDULE_IN_THREAD = True
     call_command("load_demo", verbosity=0)
     page = browser_page
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/production/schedule/add/")
-    page.fill("#id_username", "planner")
-    page.fill("#id_password", "planner")
-    page.click("input[type=submit]")
+    sign_in(page, live_server.url, "planner", next_path="/admin/production/schedule/add/")
     page.fill("#id_time_limit_s", "6")
     page.click("input[type=submit]")
     page.wait_for_selector("#schedule-status")
