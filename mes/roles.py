@@ -84,7 +84,8 @@ ACTIONS_BY_LETTER = {"r": ("view",), "w": ("add", "change"), "d": ("delete",)}
 
 # Permissions beyond the matrix: decisions that need a role, not just write access.
 SPECIAL_GRANTS: dict[str, list[tuple[str, str]]] = {
-    Role.PLANT_MANAGER: [("quality", "release_lothold")],
+    Role.PLANT_MANAGER: [("quality", "release_lothold"), ("production", "bind_terminal")],
+    Role.SUPERVISOR: [("production", "bind_terminal")],
     Role.QUALITY_INSPECTOR: [("quality", "release_lothold")],
 }
 

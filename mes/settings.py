@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "import_export",
+    "django_htmx",
     "mes",
     "inventory",
     "production",
@@ -69,6 +70,7 @@ MIDDLEWARE = [
     "mes.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "mes.urls"
@@ -272,6 +274,8 @@ MES_SCHEDULE_TIME_LIMIT_S = int(os.environ.get("MES_SCHEDULE_TIME_LIMIT_S", "30"
 MES_SCHEDULE_MAX_TIME_LIMIT_S = int(os.environ.get("MES_SCHEDULE_MAX_TIME_LIMIT_S", "600"))
 MES_SCHEDULE_WORKERS = int(os.environ.get("MES_SCHEDULE_WORKERS", "2"))
 MES_SCHEDULE_IN_THREAD = os.environ.get("MES_SCHEDULE_IN_THREAD", "1") == "1"
+# The tablet: an operator idle this long is signed out (also at the end of the shift).
+MES_FLOOR_IDLE_MIN = int(os.environ.get("MES_FLOOR_IDLE_MIN", "30"))
 MES_REPORT_TOLERANCE_PCT = Decimal(os.environ.get("MES_REPORT_TOLERANCE_PCT", "0"))
 
 if PRODUCTION:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("healthz/", healthz, name="healthz"),
     path("i18n/setlang/", choose_language, name="set_language"),
+    path("floor/", include("production.shopfloor.urls")),
     path("admin/exchange/", include("mes.exchange.urls")),
     path("admin/views/", include("orders.admin_views")),
     path("admin/", admin.site.urls),

@@ -7,6 +7,7 @@ from production.calendars import admin as calendar_admin  # noqa: F401  (registe
 from production.execution import admin as execution_admin  # noqa: F401  (registers orders, execution)
 from production.oee import admin as oee_admin  # noqa: F401  (registers machine events)
 from production.scheduling import admin as scheduling_admin  # noqa: F401  (registers schedules)
+from production.shopfloor import admin as shopfloor_admin  # noqa: F401  (registers terminals)
 
 from . import services
 from .models import Area, Machine, ReasonCode, Routing, RoutingOperation, Site, WorkCenter

@@ -508,6 +508,18 @@ PRODUCTION_ORDERS = [
 ]
 
 
+# A tablet per work center (the weld cell's at its first robot), bound once by a
+# supervisor at /floor/setup/.
+TERMINALS = [
+    ("TAB-PRESS", "프레스 라인 태블릿 (Press line tablet)", "WC-PRESS", None),
+    ("TAB-WELD-R01", "용접 로봇 1호기 태블릿 (Welding robot #1 tablet)", "WC-WELD", "WLD-R01"),
+    ("TAB-PAINT", "도장 라인 태블릿 (Paint line tablet)", "WC-PAINT", None),
+    ("TAB-CNC", "CNC 가공 태블릿 (CNC tablet)", "WC-CNC", None),
+    ("TAB-ASSY", "조립 라인 태블릿 (Assembly line tablet)", "WC-ASSY", None),
+    ("TAB-INSP", "검사 태블릿 (Inspection tablet)", "WC-INSP", None),
+]
+
+
 @dataclass(frozen=True)
 class CharacteristicData:
     code: str

@@ -38,10 +38,12 @@ from production.models import (
     Routing,
     ShiftPattern,
     Site,
+    Terminal,
     WorkCenter,
 )
 from production.oee.services import MAX_BATCH, ingest_machine_events
 from production.oee.simulation import PlantSimulator
+from production.shopfloor import services as shopfloor_services
 from quality.inspections import services as inspection_services
 from quality.models import Inspection, InspectionPlan
 
@@ -76,6 +78,7 @@ class _Loader:
         customers = self.load_customers()
         self.load_sales_orders(customers, items)
         self.load_production_orders(items)
+        self.load_terminals()
         self.load_people()
         self.load_quality(items)
         self.load_machine_history()
@@ -286,6 +289,19 @@ class _Loader:
             )
             execution_services.release_production_order(created, actor=self.actor)
             self.created[ProductionOrder._meta.verbose_name_plural] += 1
+
+    def load_terminals(self) -> None:
+        for code, name, work_center, machine in demo.TERMINALS:
+            if Terminal.objects.filter(code=code).exists():
+                continue
+            shopfloor_services.create_terminal(
+                actor=self.actor,
+                code=code,
+                name=name,
+                work_center=WorkCenter.objects.get(code=work_center),
+                machine=Machine.objects.get(code=machine) if machine else None,
+            )
+            self.created[Terminal._meta.verbose_name_plural] += 1
 
     def load_people(self) -> None:
         for person in demo.PEOPLE:

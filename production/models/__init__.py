@@ -6,3 +6,4 @@ from .plant import *  # noqa: F403
 from .reasons import *  # noqa: F403
 from .routing import *  # noqa: F403
 from .scheduling import *  # noqa: F403
+from .shopfloor import *  # noqa: F403

@@ -1,0 +1,42 @@
+"""Reads for the tablet."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from inventory.models import Lot
+from mes.errors import InvalidInput
+from production.execution.selectors import list_dispatch
+
+from ..models import Operation, ProductionOrder, Terminal
+
+
+def dispatch_for(terminal: Terminal) -> QuerySet[Operation]:
+    """The terminal's dispatch list: its work center's; at a machine's tablet only what
+    runs or is planned on that machine, or is not placed on any yet."""
+    operations = list_dispatch(terminal.work_center)
+    if terminal.machine_id:
+        mine = terminal.machine_id
+        operations = operations.filter(
+            Q(machine_id=mine)
+            | Q(machine__isnull=True, planned_machine_id=mine)
+            | Q(machine__isnull=True, planned_machine__isnull=True)
+        )
+    return operations
+
+
+def scanned_lot(order: ProductionOrder, code: str, units: Decimal) -> dict:
+    """A scanned lot code as a consumed lot of one of the order's components, at the BOM
+    quantity for ``units``: {item, lot, qty}."""
+    lines = {line.component_id: line for line in order.bom.lines.all()} if order.bom_id else {}
+    lots = list(Lot.objects.filter(code=code, item_id__in=lines).select_related("item"))
+    if len(lots) != 1:
+        raise InvalidInput(
+            _("Lot %(lot)s is not a lot of a component of this order.") % {"lot": code},
+            field="lot",
+        )
+    lot = lots[0]
+    return {"item": lot.item, "lot": lot, "qty": lines[lot.item_id].qty_per * units}

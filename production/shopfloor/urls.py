@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "floor"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("setup/", views.setup, name="setup"),
+    path("sign-in/", views.sign_in, name="sign_in"),
+    path("sign-out/", views.sign_out, name="sign_out"),
+    path("act-as/", views.act_as, name="act_as"),
+    path("operations/<int:pk>/", views.operation, name="operation"),
+    path(
+        "operations/<int:pk>/<str:action>/",
+        views.act,
+        name="act",
+    ),
+]

@@ -1,0 +1,187 @@
+"""The operator's tablet over Django's test client: terminal set-up, sign-in with badge
+and PIN, the dispatch list, and an operation from start to complete."""
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from mes.services import create_person
+from production.models import Operation, OperationEvent, TerminalSignIn
+from production.shopfloor import services
+from production.shopfloor.views import TERMINAL_COOKIE
+
+from .execution_factories import (
+    MachineFactory,
+    operations_of,
+    pause_reason,
+    released_order,
+    scrap_reason,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def order():
+    return released_order(qty="10", steps=2)
+
+
+@pytest.fixture
+def terminal(order):
+    work_center = operations_of(order)[0].work_center
+    machine = MachineFactory(code="PRESS-T1", work_center=work_center)
+    return services.create_terminal(
+        actor=None, code="TAB-1", name="Press tablet", work_center=work_center, machine=machine
+    )
+
+
+def operator(number: int, *, language: str = ""):
+    return create_person(
+        actor=None,
+        username=f"op{number}",
+        role="operator",
+        badge_id=f"B-{number}",
+        pin=f"{number}",
+        language=language,
+    )
+
+
+@pytest.fixture
+def tablet(terminal, make_person):
+    """A tablet bound to TAB-1 by a supervisor."""
+    client = Client()
+    client.force_login(make_person("supervisor"))
+    response = client.post(reverse("floor:setup"), {"terminal": terminal.pk})
+    assert response.status_code == 302 and TERMINAL_COOKIE in response.cookies
+    bound = Client()  # the supervisor leaves; the tablet keeps the binding
+    bound.cookies[TERMINAL_COOKIE] = response.cookies[TERMINAL_COOKIE].value
+    return bound
+
+
+def sign_in(tablet, number: int):
+    return tablet.post(reverse("floor:sign_in"), {"badge": f"B-{number}", "pin": f"{number}"})
+
+
+def test_an_unbound_tablet_says_so_and_only_staff_may_bind_it(terminal, make_person):
+    page = Client().get(reverse("floor:home"))
+    assert page.status_code == 403 and "not set up" in page.content.decode()
+    assert Client().get(reverse("floor:setup")).status_code == 302  # to the admin login
+    op = Client()
+    op.force_login(make_person("operator"))
+    assert op.post(reverse("floor:setup"), {"terminal": terminal.pk}).status_code == 403
+
+
+def test_signing_in_with_badge_and_pin_and_a_wrong_pin(tablet, order):
+    operator(1001)
+    wrong = tablet.post(reverse("floor:sign_in"), {"badge": "B-1001", "pin": "9999"})
+    assert wrong.status_code == 403 and "Badge or PIN is wrong." in wrong.content.decode()
+    assert sign_in(tablet, 1001).status_code == 302
+    page = tablet.get(reverse("floor:home")).content.decode()
+    assert 'id="dispatch"' in page and f'data-order="{order.code}"' in page
+    assert "op1001" in page
+
+
+def test_repeated_wrong_pins_lock_the_badge(tablet):
+    operator(1001)
+    for _attempt in range(settings.OPERATOR_PIN_MAX_FAILURES):
+        tablet.post(reverse("floor:sign_in"), {"badge": "B-1001", "pin": "0000"})
+    locked = sign_in(tablet, 1001)
+    assert locked.status_code == 403 and "locked" in locked.content.decode()
+
+
+def test_several_operators_sign_in_and_one_acts_at_a_time(tablet, terminal):
+    first, second = operator(1001), operator(1002)
+    sign_in(tablet, 1001)
+    sign_in(tablet, 1002)
+    assert {s.operator for s in services.signed_in(terminal)} == {first, second}
+    assert tablet.session["floor_operator"] == second.pk
+    tablet.post(reverse("floor:act_as"), {"operator": first.pk})
+    assert tablet.session["floor_operator"] == first.pk
+    tablet.post(reverse("floor:sign_out"), {"operator": first.pk})
+    assert [s.operator for s in services.signed_in(terminal)] == [second]
+
+
+def test_idle_operators_and_those_past_their_shift_are_signed_out(terminal):
+    worker = operator(1001)
+    now = timezone.now()
+    idle = services.sign_in_operator(
+        terminal, badge_id="B-1001", pin="1001", now=now - timedelta(minutes=45)
+    )
+    assert services.signed_in(terminal, now=now) == []
+    idle.refresh_from_db()
+    assert idle.ended == TerminalSignIn.Ended.IDLE
+    later = services.sign_in_operator(terminal, badge_id="B-1001", pin="1001", now=now)
+    TerminalSignIn.objects.filter(pk=later.pk).update(shift_end=now + timedelta(minutes=5))
+    assert services.operator_of(terminal, worker.pk, now=now) == worker
+    assert services.signed_in(terminal, now=now + timedelta(minutes=6)) == []
+    later.refresh_from_db()
+    assert later.ended == TerminalSignIn.Ended.SHIFT_END
+
+
+def test_an_operation_from_start_to_complete_with_scrap_and_no_double_report(tablet, order):
+    operator(1001)
+    sign_in(tablet, 1001)
+    first = operations_of(order)[0]
+    scrap, pause = scrap_reason(), pause_reason()
+    act = lambda action, **data: tablet.post(  # noqa: E731
+        reverse("floor:act", args=[first.pk, action]), data, follow=True
+    )
+    act("start")
+    first.refresh_from_db()
+    assert (first.status, first.machine.code) == (Operation.Status.RUNNING, "PRESS-T1")
+    screen = tablet.get(reverse("floor:operation", args=[first.pk])).content.decode()
+    token = screen.split('name="token" value="')[1].split('"')[0]
+    report = {"qty_good": "6", "qty_scrap": "1", "scrap_reason": scrap.pk, "token": token}
+    act("report", **report)
+    act("report", **report)  # a double tap: the same token
+    assert OperationEvent.objects.filter(operation=first, kind="report").count() == 1
+    too_many = act("report", qty_good="50", token="other")
+    assert "message error" in too_many.content.decode()
+    assert OperationEvent.objects.filter(operation=first, kind="report").count() == 1
+    act("pause", reason=pause.pk)
+    first.refresh_from_db()
+    assert first.status == Operation.Status.PAUSED
+    act("resume")
+    act("complete")
+    first.refresh_from_db()
+    assert (first.status, first.qty_good, first.qty_scrap) == ("completed", 6, 1)
+
+
+def test_a_scanned_lot_that_is_not_a_component_is_refused(tablet, order):
+    operator(1001)
+    sign_in(tablet, 1001)
+    first = operations_of(order)[0]
+    tablet.post(reverse("floor:act", args=[first.pk, "start"]))
+    page = tablet.post(
+        reverse("floor:act", args=[first.pk, "report"]),
+        {"qty_good": "1", "lot": "NOT-A-LOT", "token": "t1"},
+        follow=True,
+    ).content.decode()
+    assert "Lot NOT-A-LOT is not a lot of a component of this order." in page
+    assert not OperationEvent.objects.filter(operation=first, kind="report").exists()
+
+
+def test_a_sign_in_that_ended_mid_entry_records_nothing_and_says_so(tablet, order, terminal):
+    operator(1001)
+    sign_in(tablet, 1001)
+    first = operations_of(order)[0]
+    tablet.post(reverse("floor:act", args=[first.pk, "start"]))
+    for s in services.signed_in(terminal):
+        services.sign_out_operator(s)
+    page = tablet.post(
+        reverse("floor:act", args=[first.pk, "report"]), {"qty_good": "1"}, follow=True
+    ).content.decode()
+    assert "Your sign-in has ended: sign in again. Nothing was recorded." in page
+    assert not OperationEvent.objects.filter(operation=first, kind="report").exists()
+
+
+def test_the_tablet_speaks_korean(tablet, order):
+    operator(1001)
+    sign_in(tablet, 1001)
+    tablet.cookies[settings.LANGUAGE_COOKIE_NAME] = "ko"
+    page = tablet.get(reverse("floor:home")).content.decode()
+    assert '<html lang="ko">' in page and "작업 대기 목록" in page
