@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
@@ -10,8 +11,10 @@ from django.utils.translation import gettext as _
 from inventory.models import Lot
 from mes.errors import InvalidInput
 from production.execution.selectors import list_dispatch
+from production.oee.selectors import list_downtime
+from quality.models import Characteristic, InspectionPlan
 
-from ..models import Operation, ProductionOrder, Terminal
+from ..models import Machine, Operation, ProductionOrder, Terminal
 
 
 def dispatch_for(terminal: Terminal) -> QuerySet[Operation]:
@@ -40,3 +43,39 @@ def scanned_lot(order: ProductionOrder, code: str, units: Decimal) -> dict:
         )
     lot = lots[0]
     return {"item": lot.item, "lot": lot, "qty": lines[lot.item_id].qty_per * units}
+
+
+DOWNTIME_LOOKBACK = timedelta(hours=12)
+
+
+def terminal_machines(terminal: Terminal) -> QuerySet[Machine]:
+    """The terminal's machine, else its work center's active machines."""
+    machines = Machine.objects.select_related("work_center").order_by("code")
+    if terminal.machine_id:
+        return machines.filter(pk=terminal.machine_id)
+    return machines.filter(work_center=terminal.work_center, is_active=True)
+
+
+def downtime_to_classify(terminal: Terminal, now: datetime) -> list[dict]:
+    """Down periods of the terminal's machines in the last 12 hours that nobody has given
+    a reason yet."""
+    return list_downtime(
+        machines=list(terminal_machines(terminal)),
+        start=now - DOWNTIME_LOOKBACK,
+        end=now,
+        unclassified_only=True,
+    )
+
+
+def inspection_plans_for(operation: Operation) -> QuerySet[InspectionPlan]:
+    """The active inspection plans of the operation's item at its sequence."""
+    return InspectionPlan.objects.filter(
+        item_id=operation.order.item_id, operation_seq=operation.seq, is_active=True
+    ).order_by("code")
+
+
+def characteristics_of(plan: InspectionPlan) -> list[Characteristic]:
+    version = plan.versions.filter(is_active=True).first()
+    if version is None:
+        return []
+    return list(version.characteristics.select_related("uom").order_by("position"))

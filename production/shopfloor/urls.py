@@ -9,6 +9,8 @@ urlpatterns = [
     path("sign-in/", views.sign_in, name="sign_in"),
     path("sign-out/", views.sign_out, name="sign_out"),
     path("act-as/", views.act_as, name="act_as"),
+    path("downtime/", views.downtime, name="downtime"),
+    path("operations/<int:pk>/inspect/<int:plan_pk>/", views.inspect, name="inspect"),
     path("operations/<int:pk>/", views.operation, name="operation"),
     path(
         "operations/<int:pk>/<str:action>/",

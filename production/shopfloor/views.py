@@ -17,11 +17,16 @@ from django.core import signing
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mes.errors import DomainError
 from production.execution import services as execution
+from production.oee.services import classify_downtime
+from quality.inspections.selectors import missing_inspections
+from quality.inspections.services import record_inspection
 
 from ..models import MachineEvent, Operation, ReasonCode, Terminal
 from . import selectors, services
@@ -112,7 +117,43 @@ def home(request):
     if request.operator is None or request.GET.get("add"):
         return _screen(request, "shopfloor/sign_in.html", {})
     operations = selectors.dispatch_for(request.terminal)
-    return _screen(request, "shopfloor/dispatch.html", {"operations": operations})
+    downtime = selectors.downtime_to_classify(request.terminal, timezone.now())
+    return _screen(
+        request, "shopfloor/dispatch.html", {"operations": operations, "downtime": downtime}
+    )
+
+
+@at_terminal
+def downtime(request):
+    """Two taps: the down period (on the dispatch screen), then its reason (here)."""
+    if request.operator is None:
+        return HttpResponseRedirect(reverse("floor:home"))
+    machines = selectors.terminal_machines(request.terminal)
+    machine = get_object_or_404(
+        machines, code=request.GET.get("machine") or request.POST.get("machine")
+    )
+    started_at = parse_datetime(request.GET.get("at") or request.POST.get("at") or "")
+    if started_at is None:
+        return HttpResponseRedirect(reverse("floor:home"))
+    if request.method == "POST":
+        reason = get_object_or_404(
+            ReasonCode, pk=request.POST.get("reason"), kind=ReasonCode.Kind.DOWNTIME
+        )
+        try:
+            classify_downtime(machine, started_at=started_at, reason=reason, actor=request.operator)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Recorded."))
+        return HttpResponseRedirect(reverse("floor:home"))
+    reasons = ReasonCode.objects.filter(is_active=True, kind=ReasonCode.Kind.DOWNTIME).order_by(
+        "code"
+    )
+    return _screen(
+        request,
+        "shopfloor/downtime.html",
+        {"machine": machine, "started_at": started_at, "reasons": reasons},
+    )
 
 
 @require_POST
@@ -176,6 +217,8 @@ def operation(request, pk: int):
         "scrap_reasons": ReasonCode.objects.filter(
             is_active=True, kind=ReasonCode.Kind.SCRAP
         ).order_by("code"),
+        "plans": selectors.inspection_plans_for(op),
+        "missing": set(missing_inspections(op)),
     }
     return _screen(request, "shopfloor/operation.html", context)
 
@@ -211,6 +254,46 @@ def act(request, pk: int, action: str):
     else:
         messages.success(request, _("Recorded."))
     return HttpResponseRedirect(back)
+
+
+@at_terminal
+def inspect(request, pk: int, plan_pk: int):
+    """The plan's characteristics to enter (in/out of specification shown as typed);
+    saved through the quality service, which computes the verdict."""
+    if request.operator is None:
+        return HttpResponseRedirect(reverse("floor:home"))
+    op = _operation(request, pk)
+    plan = get_object_or_404(selectors.inspection_plans_for(op), pk=plan_pk)
+    characteristics = selectors.characteristics_of(plan)
+    for characteristic in characteristics:
+        characteristic.sample_range = range(characteristic.sample_size)
+    context = {"op": op, "plan": plan, "characteristics": characteristics}
+    if request.method == "POST":
+        results = []
+        for c in characteristics:
+            if c.kind == c.Kind.MEASURE:
+                values = [request.POST.get(f"{c.code}.{n}", "") for n in range(c.sample_size)]
+                results.append({"characteristic": c.code, "values": values})
+            else:
+                results.append({"characteristic": c.code, "ok": request.POST.get(c.code) == "ok"})
+        try:
+            inspection = record_inspection(
+                actor=request.operator,
+                plan=plan,
+                production_order=op.order,
+                operation=op,
+                results=results,
+                client_ref=f"floor:{request.POST.get('token')}"
+                if request.POST.get("token")
+                else None,
+            )
+        except DomainError as exc:
+            context["error"] = exc.message
+        else:
+            context["inspection"] = inspection
+            context["results"] = list(inspection.results.order_by("characteristic_code"))
+    context["token"] = uuid.uuid4().hex
+    return _screen(request, "shopfloor/inspect.html", context)
 
 
 def _report(request, op: Operation, actor) -> None:

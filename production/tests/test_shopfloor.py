@@ -10,9 +10,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mes.services import create_person
-from production.models import Operation, OperationEvent, TerminalSignIn
+from production.models import (
+    DowntimeClassification,
+    Operation,
+    OperationEvent,
+    ReasonCode,
+    TerminalSignIn,
+)
+from production.oee.services import ingest_machine_events
 from production.shopfloor import services
 from production.shopfloor.views import TERMINAL_COOKIE
+from quality.models import Inspection
+from quality.tests.factories import diameter, make_plan, visual
 
 from .execution_factories import (
     MachineFactory,
@@ -21,6 +30,7 @@ from .execution_factories import (
     released_order,
     scrap_reason,
 )
+from .oee_factories import local, one_shift_press
 
 pytestmark = pytest.mark.django_db
 
@@ -185,3 +195,69 @@ def test_the_tablet_speaks_korean(tablet, order):
     tablet.cookies[settings.LANGUAGE_COOKIE_NAME] = "ko"
     page = tablet.get(reverse("floor:home")).content.decode()
     assert '<html lang="ko">' in page and "작업 대기 목록" in page
+
+
+def test_an_unexplained_stop_is_classified_in_two_taps(monkeypatch):
+    press = one_shift_press()
+    ingest_machine_events(
+        [
+            {"machine": "PRESS-01", "ts": local("06:00").isoformat(), "state": "running"},
+            {"machine": "PRESS-01", "ts": local("09:00").isoformat(), "state": "down"},
+            {"machine": "PRESS-01", "ts": local("09:20").isoformat(), "state": "running"},
+        ]
+    )
+    terminal = services.create_terminal(
+        actor=None, code="TAB-P", name="Press", work_center=press.work_center, machine=press
+    )
+    monkeypatch.setattr(timezone, "now", lambda: local("11:00"))
+    supervisor = Client()
+    supervisor.force_login(create_person(actor=None, username="sv", role="supervisor"))
+    bound = supervisor.post(reverse("floor:setup"), {"terminal": terminal.pk})
+    tablet = Client()
+    tablet.cookies[TERMINAL_COOKIE] = bound.cookies[TERMINAL_COOKIE].value
+    operator(1001)
+    sign_in(tablet, 1001)
+    home = tablet.get(reverse("floor:home")).content.decode()
+    assert 'id="downtime"' in home and "PRESS-01" in home
+    link = home.split('id="downtime"')[1].split('href="')[1].split('"')[0].replace("&amp;", "&")
+    reasons = tablet.get(link).content.decode()  # the first tap
+    breakdown = ReasonCode.objects.get(code="DT-BREAKDOWN")
+    assert f'value="{breakdown.pk}"' in reasons
+    started = local("09:00").isoformat()
+    tablet.post(  # the second tap
+        reverse("floor:downtime"),
+        {"machine": "PRESS-01", "at": started, "reason": breakdown.pk},
+    )
+    given = DowntimeClassification.objects.get()
+    assert (given.reason, given.classified_by.username) == (breakdown, "op1001")
+    assert 'id="downtime"' not in tablet.get(reverse("floor:home")).content.decode()
+
+
+def test_a_required_inspection_is_entered_on_the_tablet_before_completing(tablet, order):
+    first = operations_of(order)[0]
+    plan = make_plan(
+        item=order.item,
+        operation_seq=first.seq,
+        required_to_complete=True,
+        characteristics=[diameter(sample_size=2), visual()],
+    )
+    operator(1001)
+    sign_in(tablet, 1001)
+    tablet.post(reverse("floor:act", args=[first.pk, "start"]))
+    tablet.post(reverse("floor:act", args=[first.pk, "report"]), {"qty_good": "10", "token": "r1"})
+    screen = tablet.get(reverse("floor:operation", args=[first.pk])).content.decode()
+    assert 'id="inspections"' in screen and "required" in screen
+    refused = tablet.post(reverse("floor:act", args=[first.pk, "complete"]), follow=True)
+    assert "message error" in refused.content.decode()
+    url = reverse("floor:inspect", args=[first.pk, plan.pk])
+    form = tablet.get(url).content.decode()
+    assert "LSL 9.700" in form and "USL 10.300" in form and 'name="DIA.1"' in form
+    saved = tablet.post(
+        url, {"DIA.0": "10.01", "DIA.1": "10.50", "VISUAL": "ok", "token": "i1"}
+    ).content.decode()
+    assert 'id="verdict"' in saved and "out of specification" in saved  # 10.50 > USL
+    tablet.post(url, {"DIA.0": "10.01", "DIA.1": "10.50", "VISUAL": "ok", "token": "i1"})
+    assert Inspection.objects.filter(operation=first).count() == 1  # a resent form: once
+    tablet.post(reverse("floor:act", args=[first.pk, "complete"]))
+    first.refresh_from_db()
+    assert first.status == Operation.Status.COMPLETED
