@@ -1,7 +1,7 @@
 """The shop-floor tablets: terminals bound to a work center (or one machine), and the
 operators signed in at each (several at once)."""
 
-__all__ = ["Terminal", "TerminalSignIn"]
+__all__ = ["FloorAction", "Terminal", "TerminalSignIn"]
 
 from django.conf import settings
 from django.db import models
@@ -82,3 +82,43 @@ class TerminalSignIn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operator} @ {self.terminal_id}"
+
+
+class FloorAction(models.Model):
+    """An action sent from a tablet, by its Idempotency-Key: a tablet that replays its
+    offline queue (or a double tap) gets the first outcome again; nothing runs twice."""
+
+    permission_area = "execution"
+
+    class Outcome(models.TextChoices):
+        DONE = "done", _("done")
+        REFUSED = "refused", _("refused")
+
+    key = models.CharField(_("idempotency key"), max_length=100, unique=True)
+    terminal = models.ForeignKey(
+        Terminal, verbose_name=_("terminal"), on_delete=models.CASCADE, related_name="+"
+    )
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("operator"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    operation = models.ForeignKey(
+        "production.Operation",
+        verbose_name=_("operation"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=16)
+    outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tablet action")
+        verbose_name_plural = _("tablet actions")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.action} {self.outcome}"

@@ -1,8 +1,10 @@
-"""Operators at terminals: sign in with badge and PIN, sign out by hand, at the end of
-their shift or after MES_FLOOR_IDLE_MIN minutes without an action."""
+"""Terminals and the operators at them: sign in with badge and PIN, sign out by hand, at
+the end of their shift or after MES_FLOOR_IDLE_MIN minutes without an action; actions
+run once per Idempotency-Key."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,11 +14,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mes.errors import InvalidInput
+from mes.errors import DomainError, InvalidInput
 from mes.services import authenticate_badge, create_record, update_record
 from production.calendars.selectors import get_shift_at
 
-from ..models import Terminal, TerminalSignIn
+from ..models import FloorAction, Operation, Terminal, TerminalSignIn
 
 
 def sign_in_operator(
@@ -116,3 +118,48 @@ def create_terminal(*, actor, **values: Any) -> Terminal:
 def update_terminal(terminal: Terminal, *, actor, **values: Any) -> Terminal:
     _check_machine({"work_center": terminal.work_center, "machine": terminal.machine, **values})
     return update_record(terminal, actor=actor, values=values)
+
+
+def run_once(
+    key: str | None,
+    perform: Callable[[], object],
+    *,
+    terminal: Terminal,
+    operator: AbstractBaseUser,
+    operation: Operation,
+    action: str,
+) -> FloorAction:
+    """Run a tablet's action once per Idempotency-Key and keep its outcome: the same key
+    again (a replayed offline queue, a double tap) gets the first outcome, done or
+    refused, and changes nothing. The action and the key are stored in one transaction,
+    so two requests racing with one key cannot both run it."""
+    record = {
+        "terminal": terminal,
+        "operator": operator,
+        "operation": operation,
+        "action": action,
+    }
+    if key and (found := FloorAction.objects.filter(key=key).first()):
+        return found
+    try:
+        with transaction.atomic():
+            perform()
+            done = FloorAction(key=key or "", outcome=FloorAction.Outcome.DONE, **record)
+            if key:
+                done.save()
+            return done
+    except IntegrityError:
+        if key and (found := FloorAction.objects.filter(key=key).first()):
+            return found  # the same key ran meanwhile: its outcome stands
+        raise
+    except DomainError as exc:
+        refused = FloorAction(
+            key=key or "", outcome=FloorAction.Outcome.REFUSED, message=exc.message[:500], **record
+        )
+        if key:
+            try:
+                with transaction.atomic():
+                    refused.save()
+            except IntegrityError:
+                return FloorAction.objects.get(key=key)
+        return refused

@@ -7,28 +7,32 @@ Each form carries a one-time token, so a double tap or a resent form records onc
 
 from __future__ import annotations
 
+import json
 import uuid
 from decimal import Decimal, InvalidOperation
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core import signing
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mes.errors import DomainError
+from mes.errors import DomainError, InvalidInput
 from production.execution import services as execution
 from production.oee.services import classify_downtime
 from quality.inspections.selectors import missing_inspections
 from quality.inspections.services import record_inspection
 
-from ..models import MachineEvent, Operation, ReasonCode, Terminal
+from ..models import FloorAction, MachineEvent, Operation, ReasonCode, Terminal
 from . import selectors, services
 
 TERMINAL_COOKIE = "mes_terminal"
@@ -56,16 +60,29 @@ def at_terminal(view):
     def wrapped(request, *args, **kwargs):
         request.terminal = _terminal(request)
         if request.terminal is None:
-            return render(request, "shopfloor/not_set_up.html", status=403)
+            return render(
+                request, "shopfloor/not_set_up.html", {"floor_texts": floor_texts()}, status=403
+            )
         request.sign_ins = services.signed_in(request.terminal)
         acting = request.session.get("floor_operator")
         request.operator = services.operator_of(request.terminal, acting) if acting else None
         if request.operator is None and request.sign_ins:
             request.operator = request.sign_ins[0].operator
             request.session["floor_operator"] = request.operator.pk
+        _speak_the_operators_language(request)
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def _speak_the_operators_language(request) -> None:
+    """The acting operator's language, unless someone chose one on this tablet."""
+    if request.operator is None or settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        return
+    profile = getattr(request.operator, "profile", None)
+    if profile is not None and profile.language:
+        translation.activate(profile.language)
+        request.LANGUAGE_CODE = profile.language
 
 
 def _screen(request, template: str, context: dict, status: int = 200):
@@ -82,6 +99,7 @@ def _screen(request, template: str, context: dict, status: int = 200):
         request,
         template,
         {
+            "floor_texts": floor_texts(),
             "terminal": request.terminal,
             "sign_ins": request.sign_ins,
             "operator": request.operator,
@@ -90,6 +108,39 @@ def _screen(request, template: str, context: dict, status: int = 200):
         },
         status=status,
     )
+
+
+SHELL = ("shopfloor/floor.css", "shopfloor/queue.js", "django_htmx/htmx.min.js")
+WORKER_VERSION = "1"
+
+
+def service_worker(request):
+    """The service worker, served under /floor/ so that it may control the tablet's pages."""
+    shell = [static(path) for path in SHELL] + [reverse("floor:offline")]
+    body = render_to_string(
+        "shopfloor/sw.js",
+        {
+            "version": WORKER_VERSION,
+            "shell": json.dumps(shell),
+            "offline_url": reverse("floor:offline"),
+        },
+    )
+    return HttpResponse(body, content_type="application/javascript")
+
+
+def floor_texts() -> dict[str, str]:
+    """What the queue script shows, in the page's language."""
+    return {
+        "queued": _("%(count)s waiting to be sent, oldest %(minutes)s min"),
+        "sent": _("All entries sent"),
+        "dismiss": _("OK"),
+        "worker": reverse("floor:service_worker"),
+        "scope": reverse("floor:home"),
+    }
+
+
+def offline(request):
+    return render(request, "shopfloor/offline.html", {"floor_texts": floor_texts()})
 
 
 @login_required(login_url="admin:login")
@@ -109,7 +160,9 @@ def setup(request):
             samesite="Lax",
         )
         return response
-    return render(request, "shopfloor/setup.html", {"terminals": terminals})
+    return render(
+        request, "shopfloor/setup.html", {"terminals": terminals, "floor_texts": floor_texts()}
+    )
 
 
 @at_terminal
@@ -223,37 +276,57 @@ def operation(request, pk: int):
     return _screen(request, "shopfloor/operation.html", context)
 
 
+ACTIONS = ("start", "pause", "resume", "report", "complete")
+
+
 @require_POST
 @at_terminal
 def act(request, pk: int, action: str):
-    """start, pause, resume, report, complete — as the acting operator."""
-    back = reverse("floor:operation", args=[pk])
+    """start, pause, resume, report, complete — as the acting operator, once per
+    Idempotency-Key (header, or the form's token). The tablet's offline queue asks for
+    JSON: {ok, message}, 409 when refused; a plain form post is redirected back."""
+    wants_json = "application/json" in request.headers.get("Accept", "")
     if request.operator is None:
-        messages.error(request, _("Your sign-in has ended: sign in again. Nothing was recorded."))
+        message = _("Your sign-in has ended: sign in again. Nothing was recorded.")
+        if wants_json:
+            return JsonResponse({"ok": False, "message": message, "signed_out": True}, status=401)
+        messages.error(request, message)
         return HttpResponseRedirect(reverse("floor:home"))
     op = _operation(request, pk)
+    if action not in ACTIONS:
+        raise Http404
+    key = request.headers.get("Idempotency-Key") or request.POST.get("token") or None
+    outcome = services.run_once(
+        key and f"floor:{key}",
+        lambda: _perform(request, op, action),
+        terminal=request.terminal,
+        operator=request.operator,
+        operation=op,
+        action=action,
+    )
+    done = outcome.outcome == FloorAction.Outcome.DONE
+    message = _("Recorded.") if done else outcome.message
+    if wants_json:
+        return JsonResponse({"ok": done, "message": message}, status=200 if done else 409)
+    (messages.success if done else messages.error)(request, message)
+    return HttpResponseRedirect(reverse("floor:operation", args=[pk]))
+
+
+def _perform(request, op: Operation, action: str) -> None:
     actor = request.operator
-    try:
-        if action == "start":
-            execution.start_operation(
-                op, actor=actor, machine=request.terminal.machine, operator=actor
-            )
-        elif action == "pause":
-            reason = get_object_or_404(ReasonCode, pk=request.POST.get("reason"))
-            execution.pause_operation(op, actor=actor, reason=reason)
-        elif action == "resume":
-            execution.resume_operation(op, actor=actor)
-        elif action == "complete":
-            execution.complete_operation(op, actor=actor)
-        elif action == "report":
-            _report(request, op, actor)
-        else:
-            raise DomainError(_("Unknown action."))
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    if action == "start":
+        execution.start_operation(op, actor=actor, machine=request.terminal.machine, operator=actor)
+    elif action == "pause":
+        reason = ReasonCode.objects.filter(pk=request.POST.get("reason")).first()
+        if reason is None:
+            raise InvalidInput(_("Choose a reason."), field="reason")
+        execution.pause_operation(op, actor=actor, reason=reason)
+    elif action == "resume":
+        execution.resume_operation(op, actor=actor)
+    elif action == "complete":
+        execution.complete_operation(op, actor=actor)
     else:
-        messages.success(request, _("Recorded."))
-    return HttpResponseRedirect(back)
+        _report(request, op, actor)
 
 
 @at_terminal
@@ -301,7 +374,7 @@ def _report(request, op: Operation, actor) -> None:
         good = Decimal(request.POST.get("qty_good") or "0")
         scrap = Decimal(request.POST.get("qty_scrap") or "0")
     except InvalidOperation:
-        raise DomainError(_("Enter quantities as numbers.")) from None
+        raise InvalidInput(_("Enter quantities as numbers.")) from None
     reason_id = request.POST.get("scrap_reason")
     reason = ReasonCode.objects.filter(pk=reason_id).first() if reason_id else None
     scanned = request.POST.get("lot", "").strip()
@@ -313,5 +386,4 @@ def _report(request, op: Operation, actor) -> None:
         qty_scrap=scrap,
         scrap_reason=reason,
         consumed_lots=lots,
-        client_ref=f"floor:{request.POST.get('token', '')}" if request.POST.get("token") else None,
     )

@@ -261,3 +261,23 @@ def test_a_required_inspection_is_entered_on_the_tablet_before_completing(tablet
     tablet.post(reverse("floor:act", args=[first.pk, "complete"]))
     first.refresh_from_db()
     assert first.status == Operation.Status.COMPLETED
+
+
+def test_the_tablet_speaks_the_acting_operators_language(tablet, order):
+    operator(1001, language="ko")
+    sign_in(tablet, 1001)
+    page = tablet.get(reverse("floor:home")).content.decode()
+    assert '<html lang="ko">' in page and "작업 대기 목록" in page
+    wrong = tablet.post(
+        reverse("floor:act", args=[operations_of(order)[0].pk, "complete"]),
+        HTTP_ACCEPT="application/json",
+    )
+    assert wrong.status_code == 409 and wrong.json()["ok"] is False
+
+
+def test_the_service_worker_and_the_offline_page_are_served(tablet):
+    worker = tablet.get(reverse("floor:service_worker"))
+    assert worker["Content-Type"] == "application/javascript"
+    body = worker.content.decode()
+    assert "/static/shopfloor/queue.js" in body and reverse("floor:offline") in body
+    assert tablet.get(reverse("floor:offline")).status_code == 200
