@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import connection
 from django.db.models import F, Prefetch, QuerySet
 
-from inventory.models import Lot
+from inventory import selectors as inventory_selectors
+from inventory.models import Item, Lot
+from mes.models import QTY_DECIMAL_PLACES
 
 from ..models import LabourRecord, LotGenealogy, Operation, ProductionOrder, WorkCenter
 
@@ -151,3 +154,24 @@ def list_dispatch(work_center: WorkCenter) -> QuerySet[Operation]:
             "seq",
         )
     )
+
+
+@dataclass(frozen=True)
+class Shortage:
+    item: Item
+    required: Decimal
+    available: Decimal
+
+
+def material_shortages(order: ProductionOrder) -> list[Shortage]:
+    """The BOM components the issue location holds less of than the whole order needs."""
+    if order.bom_id is None:
+        return []
+    step = Decimal(1).scaleb(-QTY_DECIMAL_PLACES)
+    shortages = []
+    for line in order.bom.lines.select_related("component").order_by("line"):
+        required = (line.qty_per * order.qty).quantize(step, rounding=ROUND_HALF_UP)
+        available = inventory_selectors.get_on_hand(line.component, location=order.issue_location)
+        if available < required:
+            shortages.append(Shortage(item=line.component, required=required, available=available))
+    return shortages

@@ -64,6 +64,7 @@ from ..models import (
 )
 from ..oee.rollup import mark_stale
 from ..selectors import get_active_routing
+from .selectors import Shortage, material_shortages
 
 OrderStatus = ProductionOrder.Status
 OperationStatus = Operation.Status
@@ -85,13 +86,6 @@ OPERATION_COMMANDS: dict[str, tuple[frozenset[str], str]] = {
 }
 REPORTABLE = frozenset({OperationStatus.RUNNING, OperationStatus.PAUSED})
 CLOCKABLE = frozenset({OperationStatus.PENDING, OperationStatus.RUNNING, OperationStatus.PAUSED})
-
-
-@dataclass(frozen=True)
-class Shortage:
-    item: Item
-    required: Decimal
-    available: Decimal
 
 
 @dataclass(frozen=True)
@@ -251,7 +245,7 @@ def release_production_order(order: ProductionOrder, *, actor) -> ReleaseResult:
             _copy_routing(order, actor=actor)
         else:
             _set_order_status(order, OrderStatus.RELEASED, actor=actor)  # no-op or refusal
-        return ReleaseResult(order=order, shortages=_shortages(order))
+        return ReleaseResult(order=order, shortages=material_shortages(order))
 
 
 def _copy_routing(order: ProductionOrder, *, actor) -> None:
@@ -284,19 +278,6 @@ def _copy_routing(order: ProductionOrder, *, actor) -> None:
         receipt_location=receipt_location,
         released_at=timezone.now(),
     )
-
-
-def _shortages(order: ProductionOrder) -> list[Shortage]:
-    """The BOM components the issue location holds less of than the whole order needs."""
-    if order.bom_id is None:
-        return []
-    shortages = []
-    for line in order.bom.lines.select_related("component").order_by("line"):
-        required = _rounded(line.qty_per * order.qty)
-        available = inventory_selectors.get_on_hand(line.component, location=order.issue_location)
-        if available < required:
-            shortages.append(Shortage(item=line.component, required=required, available=available))
-    return shortages
 
 
 def delete_production_order(order: ProductionOrder, *, actor) -> None:

@@ -328,10 +328,15 @@ def list_downtime(
     stop in a break or outside the shifts is no loss), with their reason: the machine's,
     else the one an operator or supervisor gave, else none (to classify)."""
     rows = []
+    working_of: dict[int, list] = {}  # per work center: its machines share the calendar
     for machine in machines:
-        windows = get_working_windows(work_center=machine.work_center, start=start, end=end)
-        working = [(w.start, w.end) for w in windows]
         changes = [model.StateChange(*row) for row in state_changes(machine, start, end) or []]
+        if not any(change.state == model.DOWN for change in changes):
+            continue  # never down in the range (or before it, still down): nothing to list
+        if machine.work_center_id not in working_of:
+            windows = get_working_windows(work_center=machine.work_center, start=start, end=end)
+            working_of[machine.work_center_id] = [(w.start, w.end) for w in windows]
+        working = working_of[machine.work_center_id]
         earliest = changes[0].at if changes else start
         given = dict(
             DowntimeClassification.objects.filter(

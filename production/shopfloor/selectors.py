@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from inventory.models import Lot
 from mes.errors import InvalidInput
-from production.execution.selectors import list_dispatch
+from production.execution.selectors import list_dispatch, material_shortages
 from production.oee.selectors import list_downtime
 from quality.models import Characteristic, InspectionPlan
 
@@ -29,6 +30,29 @@ def dispatch_for(terminal: Terminal) -> QuerySet[Operation]:
             | Q(machine__isnull=True, planned_machine__isnull=True)
         )
     return operations
+
+
+@dataclass(frozen=True)
+class DispatchRow:
+    operation: Operation
+    to_go: Decimal
+    short_of: list[str]  # components the order lacks (shown on its first operation)
+
+
+def dispatch_rows(terminal: Terminal) -> list[DispatchRow]:
+    """The dispatch list with what each operation has still to make and, for an order's
+    first operation not started yet, the components its issue location lacks."""
+    rows = []
+    for op in dispatch_for(terminal).prefetch_related("order__operations"):
+        first = min((o.seq for o in op.order.operations.all()), default=op.seq) == op.seq
+        short = (
+            [s.item.code for s in material_shortages(op.order)]
+            if first and op.status == Operation.Status.PENDING
+            else []
+        )
+        to_go = max(op.order.qty - op.qty_good - op.qty_scrap, Decimal(0))
+        rows.append(DispatchRow(op, to_go, short))
+    return rows
 
 
 def scanned_lot(order: ProductionOrder, code: str, units: Decimal) -> dict:

@@ -169,11 +169,9 @@ def setup(request):
 def home(request):
     if request.operator is None or request.GET.get("add"):
         return _screen(request, "shopfloor/sign_in.html", {})
-    operations = selectors.dispatch_for(request.terminal)
+    rows = selectors.dispatch_rows(request.terminal)
     downtime = selectors.downtime_to_classify(request.terminal, timezone.now())
-    return _screen(
-        request, "shopfloor/dispatch.html", {"operations": operations, "downtime": downtime}
-    )
+    return _screen(request, "shopfloor/dispatch.html", {"rows": rows, "downtime": downtime})
 
 
 @at_terminal

@@ -24,6 +24,7 @@ from quality.models import Inspection
 from quality.tests.factories import diameter, make_plan, visual
 
 from .execution_factories import (
+    ItemFactory,
     MachineFactory,
     operations_of,
     pause_reason,
@@ -281,3 +282,24 @@ def test_the_service_worker_and_the_offline_page_are_served(tablet):
     body = worker.content.decode()
     assert "/static/shopfloor/queue.js" in body and reverse("floor:offline") in body
     assert tablet.get(reverse("floor:offline")).status_code == 200
+
+
+def test_the_dispatch_list_shows_what_is_to_go_and_flags_missing_material(make_person):
+    steel = ItemFactory(code="STEEL")
+    order = released_order(qty="10", steps=1, components={steel: "2"})
+    terminal = services.create_terminal(
+        actor=None,
+        code="TAB-M",
+        name="Materials",
+        work_center=operations_of(order)[0].work_center,
+    )
+    supervisor = Client()
+    supervisor.force_login(make_person("supervisor"))
+    bound = supervisor.post(reverse("floor:setup"), {"terminal": terminal.pk})
+    tablet = Client()
+    tablet.cookies[TERMINAL_COOKIE] = bound.cookies[TERMINAL_COOKIE].value
+    operator(1001)
+    sign_in(tablet, 1001)
+    page = tablet.get(reverse("floor:home")).content.decode()
+    assert 'class="late shortage"' in page and "STEEL" in page  # none in stock
+    assert '<span class="qty">10</span>' in page
