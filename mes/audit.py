@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
+from django.db.models.fields.files import FieldFile
 
 from .models import AuditEntry
 
@@ -24,6 +25,8 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, models.Model):
         return str(getattr(value, "code", value.pk))
+    if isinstance(value, FieldFile):  # a stored file: its name
+        return value.name or ""
     return value
 
 

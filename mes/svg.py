@@ -7,7 +7,8 @@ Python: labels come in already translated.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from xml.sax.saxutils import escape
 
 FONT = "'Noto Sans CJK KR','Noto Sans KR','Malgun Gothic',sans-serif"
@@ -34,6 +35,27 @@ def open_svg(width: int, height: int, title: str) -> list[str]:
         f'<text x="{width / 2}" y="24" text-anchor="middle" font-size="18" '
         f'font-weight="bold">{escape(title)}</text>',
     ]
+
+
+def time_grid(
+    out: list[str],
+    x: Callable[[datetime], float],
+    start: datetime,
+    end: datetime,
+    step: timedelta,
+    top: float,
+    bottom: float,
+    clock: Callable[[datetime], str],
+) -> None:
+    """Vertical grid lines every ``step`` from start to end, each labelled below."""
+    moment = start
+    while moment <= end:
+        out.append(
+            f'<line x1="{x(moment):.1f}" x2="{x(moment):.1f}" y1="{top}" y2="{bottom}" '
+            f'stroke="#999" stroke-width="0.5"/><text x="{x(moment):.1f}" y="{bottom + 18}" '
+            f'text-anchor="middle" font-size="12" fill="#555">{escape(clock(moment))}</text>'
+        )
+        moment += step
 
 
 def no_data(out: list[str], width: int, height: int, text: str) -> str:

@@ -1,5 +1,6 @@
 from .calendars import *  # noqa: F403
 from .execution import *  # noqa: F403
+from .instructions import *  # noqa: F403
 from .machine_data import *  # noqa: F403
 from .oee import *  # noqa: F403
 from .plant import *  # noqa: F403

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from xml.sax.saxutils import escape
 
-from mes.svg import no_data, open_svg
+from mes.svg import no_data, open_svg, time_grid
 
 from . import model
 
@@ -159,14 +159,7 @@ def timeline_svg(
                 f'fill="{colour}"><title>{escape(labels.get(span.state, span.state))} '
                 f"{clock(span.start)}–{clock(span.end)}</title></rect>"
             )
-    moment = start
-    while moment <= end:
-        out.append(
-            f'<line x1="{x(moment):.1f}" x2="{x(moment):.1f}" y1="{top}" y2="{bottom}" '
-            f'stroke="#999" stroke-width="0.5"/><text x="{x(moment):.1f}" y="{bottom + 18}" '
-            f'text-anchor="middle" font-size="12" fill="#555">{escape(clock(moment))}</text>'
-        )
-        moment += timedelta(hours=2)
+    time_grid(out, x, start, end, timedelta(hours=2), top, bottom, clock)
     legend_x = left
     for state, colour in STATE_COLOURS.items():
         out.append(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from xml.sax.saxutils import escape
 
-from mes.svg import LINE, no_data, open_svg
+from mes.svg import LINE, no_data, open_svg, time_grid
 
 PALETTE = (
     "#1f77b4",
@@ -119,14 +119,7 @@ def gantt_svg(
                     f'pointer-events="none">{escape(bar.order)}</text>'
                 )
     bottom = top + ROW * len(rows)
-    moment = start
-    while moment <= end:
-        out.append(
-            f'<line x1="{x(moment):.1f}" x2="{x(moment):.1f}" y1="{top}" y2="{bottom}" '
-            f'stroke="#999" stroke-width="0.5"/><text x="{x(moment):.1f}" y="{bottom + 18}" '
-            f'text-anchor="middle" font-size="12" fill="#555">{escape(clock(moment))}</text>'
-        )
-        moment += tick
+    time_grid(out, x, start, end, tick, top, bottom, clock)
     legend = [
         ('fill="#bdbdbd" fill-opacity="0.6"', texts["non_working"]),
         (f'fill="#fff" stroke="{LINE}" stroke-width="3"', texts["late"]),

@@ -12,6 +12,7 @@ urlpatterns = [
     path("sign-out/", views.sign_out, name="sign_out"),
     path("act-as/", views.act_as, name="act_as"),
     path("downtime/", views.downtime, name="downtime"),
+    path("instructions/<int:pk>/", views.instruction, name="instruction"),
     path("operations/<int:pk>/inspect/<int:plan_pk>/", views.inspect, name="inspect"),
     path("operations/<int:pk>/", views.operation, name="operation"),
     path(

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core import signing
-from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
@@ -32,8 +32,16 @@ from production.oee.services import classify_downtime
 from quality.inspections.selectors import missing_inspections
 from quality.inspections.services import record_inspection
 
-from ..models import FloorAction, MachineEvent, Operation, ReasonCode, Terminal
+from ..models import (
+    FloorAction,
+    MachineEvent,
+    Operation,
+    ReasonCode,
+    Terminal,
+    WorkInstructionVersion,
+)
 from . import selectors, services
+from .instructions import instructions_in_force
 
 TERMINAL_COOKIE = "mes_terminal"
 TERMINAL_SALT = "production.shopfloor.terminal"
@@ -269,6 +277,7 @@ def operation(request, pk: int):
             is_active=True, kind=ReasonCode.Kind.SCRAP
         ).order_by("code"),
         "plans": selectors.inspection_plans_for(op),
+        "instructions": instructions_in_force(op),
         "missing": set(missing_inspections(op)),
     }
     return _screen(request, "shopfloor/operation.html", context)
@@ -325,6 +334,13 @@ def _perform(request, op: Operation, action: str) -> None:
         execution.complete_operation(op, actor=actor)
     else:
         _report(request, op, actor)
+
+
+@at_terminal
+def instruction(request, pk: int):
+    """A work instruction's document, for the tablet that shows it."""
+    version = get_object_or_404(WorkInstructionVersion.objects.exclude(document=""), pk=pk)
+    return FileResponse(version.document.open("rb"), as_attachment=False)
 
 
 @at_terminal
