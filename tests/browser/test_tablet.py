@@ -1,12 +1,24 @@
 """The operator's tablet in Chromium, in Korean: a supervisor binds it, an operator signs
 in with badge and PIN on the keypad, runs an operation with scrap and completes it."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
-from production.models import Operation, OperationEvent
+from inventory.models import Item, StockMove
+from production.calendars import services as calendars
+from production.models import (
+    DowntimeClassification,
+    Operation,
+    OperationEvent,
+    WorkCenter,
+)
+from production.oee.services import ingest_machine_events
+from quality.models import Inspection
+from quality.tests.factories import diameter, make_plan
 
 from .support import sign_in
 
@@ -15,8 +27,58 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "bench" / "out"
 
 
+def around_the_clock(work_center_code: str) -> None:
+    """The work center works all day every day (but the last minute), so a stop just now
+    is working time whenever the test runs."""
+    work_center = WorkCenter.objects.get(code=work_center_code)
+    pattern = calendars.set_shift_pattern(
+        actor=None,
+        code="ALL-DAY",
+        name="all day",
+        site=work_center.area.site,
+        shifts=[
+            {
+                "code": "D",
+                "name": "day",
+                "weekdays": list(range(7)),
+                "start": "00:00",
+                "end": "23:59",
+            }
+        ],
+    )
+    today = timezone.localdate() - timedelta(days=1)
+    calendars.assign_calendar(
+        actor=None, pattern=pattern, work_center=work_center, valid_from=today
+    )
+
+
 def test_an_operator_runs_an_operation_on_the_tablet(live_server, browser_page):
+    """Sign in, classify a stop, run an operation with scrap and a scanned lot, record the
+    required inspection, complete — in Korean."""
     call_command("load_demo", verbosity=0)
+    around_the_clock("WC-PRESS")
+    now = timezone.now()
+    ingest_machine_events(
+        [
+            {
+                "machine": "PRS-200-01",
+                "ts": (now - timedelta(minutes=30)).isoformat(),
+                "state": "down",
+            },
+            {
+                "machine": "PRS-200-01",
+                "ts": (now - timedelta(minutes=20)).isoformat(),
+                "state": "running",
+            },
+        ]
+    )
+    make_plan(
+        item=Item.objects.get(code="SF-BRKT-LWR"),
+        code="IP-BLANK",
+        operation_seq=10,
+        required_to_complete=True,
+        characteristics=[diameter(sample_size=1)],
+    )
     page = browser_page
     page.on("dialog", lambda dialog: dialog.accept())  # "Complete this operation?"
     sign_in(page, live_server.url, "supervisor1", next_path="/floor/setup/")
@@ -33,6 +95,11 @@ def test_an_operator_runs_an_operation_on_the_tablet(live_server, browser_page):
     page.wait_for_selector("#dispatch")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "tablet-dispatch-ko.png"), full_page=True)
+    page.locator("#downtime a").first.click()  # tap one: the stop
+    page.get_by_role("button", name="설비 고장 (Breakdown)").click()  # tap two: why
+    page.wait_for_selector("#dispatch")
+    assert DowntimeClassification.objects.get().reason.code == "DT-BREAKDOWN"
+    assert page.locator("#downtime").count() == 0
     page.locator("#dispatch a").first.click()
     page.wait_for_selector("#start")
     page.click("#start")
@@ -40,17 +107,28 @@ def test_an_operator_runs_an_operation_on_the_tablet(live_server, browser_page):
     page.fill("#qty_good", "20")
     page.fill("#qty_scrap", "2")
     page.select_option("#scrap_reason", label="SCRAP-BURR · 버 (Burr)")
-    page.click("#report-submit")
+    page.fill("#lot", "R2610-01")  # a scanner types the code and Enter
+    page.press("#lot", "Enter")
     page.wait_for_selector("#op-quantities:has-text('양품 20개')")
     page.screenshot(path=str(SCREENSHOTS / "tablet-operation-ko.png"), full_page=True)
     for button in ("#report-submit", "#complete"):  # touch targets of at least 48 px
         box = page.locator(button).bounding_box()
         assert box and box["height"] >= 48, button
+    page.locator("#inspections a").first.click()
+    page.fill("input[name='DIA.0']", "10.02")
+    assert page.locator(".spec").first.inner_text().startswith("✓")  # as it is typed
+    page.click("#inspection-submit")
+    page.wait_for_selector("#verdict")
+    page.click("#back-to-operation")
     page.click("#complete")
     page.wait_for_selector("#op-status:has-text('완료')")
     done = Operation.objects.get(status=Operation.Status.COMPLETED)
     assert (done.qty_good, done.qty_scrap) == (20, 2)
     assert OperationEvent.objects.filter(operation=done, kind="report").count() == 1
+    assert StockMove.objects.filter(
+        item__code="RM-SPHC-3.2", lot__code="R2610-01", reason=StockMove.Reason.CONSUMPTION
+    ).exists()  # the scanned lot was the one consumed
+    assert Inspection.objects.filter(operation=done, verdict="pass").count() == 1
 
 
 def test_reports_made_offline_are_sent_once_when_the_network_returns(live_server, browser_page):
@@ -85,3 +163,7 @@ def test_reports_made_offline_are_sent_once_when_the_network_returns(live_server
     assert "99999" not in str([r.qty_good for r in reports])
     page.reload()
     page.wait_for_selector("#refused .message")  # still shown after a reload, not dropped
+    for width, height in ((1280, 800), (800, 1280)):  # a 10-inch tablet either way round
+        page.set_viewport_size({"width": width, "height": height})
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert page.locator("#report-submit").is_visible()
