@@ -14,6 +14,7 @@ from production.models import (
     DowntimeClassification,
     Operation,
     OperationEvent,
+    ProductionOrder,
     WorkCenter,
 )
 from production.oee.services import ingest_machine_events
@@ -167,3 +168,59 @@ def test_reports_made_offline_are_sent_once_when_the_network_returns(live_server
         page.set_viewport_size({"width": width, "height": height})
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         assert page.locator("#report-submit").is_visible()
+
+
+def test_done_when_an_order_is_completed_in_korean_with_the_wifi_off_halfway(
+    live_server, browser_page
+):
+    """Issue 8's done-when: an operator completes an order on the tablet in Korean, the
+    Wi-Fi goes off halfway, and the manager sees every entry exactly once."""
+    call_command("load_demo", verbosity=0)
+    page = browser_page
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_in(page, live_server.url, "supervisor1", next_path="/floor/setup/")
+    page.get_by_role("button", name="TAB-PRESS", exact=False).click()
+    page.wait_for_selector("#sign-in")
+    page.context.clear_cookies(name="sessionid")
+    page.goto(f"{live_server.url}/floor/")
+    page.select_option("#floor-language", "ko")
+    page.wait_for_selector("html[lang=ko] #sign-in")
+    page.fill("#badge", "B-1002")
+    page.fill("#pin", "1002")
+    page.click("#sign-in-submit")
+    page.wait_for_selector("#dispatch")
+    order = ProductionOrder.objects.get(code="PO-DEMO-0011")  # two press operations
+    for number, step in enumerate(order.operations.order_by("seq")):
+        page.goto(f"{live_server.url}/floor/operations/{step.pk}/")
+        page.click("#start")
+        page.wait_for_selector("#report")
+        if number == 1:
+            page.context.set_offline(True)  # halfway: the Wi-Fi goes
+        page.fill("#qty_good", "1990")
+        page.fill("#qty_scrap", "10")
+        page.select_option("#scrap_reason", label="SCRAP-BURR · 버 (Burr)")
+        page.click("#report-submit")
+        if number == 0:
+            page.wait_for_selector("#op-quantities:has-text('양품 1990개')")
+        page.click("#complete")
+        if number == 0:
+            page.wait_for_selector("#op-status:has-text('완료')")
+    page.wait_for_selector("#queue[data-count='2']")  # the report and the completion wait
+    assert (
+        not OperationEvent.objects.filter(operation__order=order, operation__seq=20)
+        .exclude(kind__in=["start"])
+        .exists()
+    )
+    page.context.set_offline(False)  # the Wi-Fi is back
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_selector("#op-status:has-text('완료')", timeout=20_000)
+    order.refresh_from_db()
+    assert order.status == ProductionOrder.Status.COMPLETED
+    assert (order.qty_good, order.qty_scrap) == (1990, 20)  # scrap of both operations
+    reports = OperationEvent.objects.filter(operation__order=order, kind="report")
+    assert sorted((e.operation.seq, e.qty_good, e.qty_scrap) for e in reports) == [
+        (10, 1990, 10),
+        (20, 1990, 10),
+    ]
+    completes = OperationEvent.objects.filter(operation__order=order, kind="complete")
+    assert completes.count() == 2
