@@ -9,7 +9,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from mes.services import create_person
 from production.models import (
     DowntimeClassification,
     Operation,
@@ -19,7 +18,6 @@ from production.models import (
 )
 from production.oee.services import ingest_machine_events
 from production.shopfloor import services
-from production.shopfloor.views import TERMINAL_COOKIE
 from quality.models import Inspection
 from quality.tests.factories import diameter, make_plan, visual
 
@@ -32,6 +30,7 @@ from .execution_factories import (
     scrap_reason,
 )
 from .oee_factories import local, one_shift_press
+from .shopfloor_factories import bound_tablet, operator
 
 pytestmark = pytest.mark.django_db
 
@@ -50,27 +49,9 @@ def terminal(order):
     )
 
 
-def operator(number: int, *, language: str = ""):
-    return create_person(
-        actor=None,
-        username=f"op{number}",
-        role="operator",
-        badge_id=f"B-{number}",
-        pin=f"{number}",
-        language=language,
-    )
-
-
 @pytest.fixture
-def tablet(terminal, make_person):
-    """A tablet bound to TAB-1 by a supervisor."""
-    client = Client()
-    client.force_login(make_person("supervisor"))
-    response = client.post(reverse("floor:setup"), {"terminal": terminal.pk})
-    assert response.status_code == 302 and TERMINAL_COOKIE in response.cookies
-    bound = Client()  # the supervisor leaves; the tablet keeps the binding
-    bound.cookies[TERMINAL_COOKIE] = response.cookies[TERMINAL_COOKIE].value
-    return bound
+def tablet(terminal):
+    return bound_tablet(terminal)
 
 
 def sign_in(tablet, number: int):
@@ -211,11 +192,7 @@ def test_an_unexplained_stop_is_classified_in_two_taps(monkeypatch):
         actor=None, code="TAB-P", name="Press", work_center=press.work_center, machine=press
     )
     monkeypatch.setattr(timezone, "now", lambda: local("11:00"))
-    supervisor = Client()
-    supervisor.force_login(create_person(actor=None, username="sv", role="supervisor"))
-    bound = supervisor.post(reverse("floor:setup"), {"terminal": terminal.pk})
-    tablet = Client()
-    tablet.cookies[TERMINAL_COOKIE] = bound.cookies[TERMINAL_COOKIE].value
+    tablet = bound_tablet(terminal)
     operator(1001)
     sign_in(tablet, 1001)
     home = tablet.get(reverse("floor:home")).content.decode()
@@ -284,7 +261,7 @@ def test_the_service_worker_and_the_offline_page_are_served(tablet):
     assert tablet.get(reverse("floor:offline")).status_code == 200
 
 
-def test_the_dispatch_list_shows_what_is_to_go_and_flags_missing_material(make_person):
+def test_the_dispatch_list_shows_what_is_to_go_and_flags_missing_material():
     steel = ItemFactory(code="STEEL")
     order = released_order(qty="10", steps=1, components={steel: "2"})
     terminal = services.create_terminal(
@@ -293,11 +270,7 @@ def test_the_dispatch_list_shows_what_is_to_go_and_flags_missing_material(make_p
         name="Materials",
         work_center=operations_of(order)[0].work_center,
     )
-    supervisor = Client()
-    supervisor.force_login(make_person("supervisor"))
-    bound = supervisor.post(reverse("floor:setup"), {"terminal": terminal.pk})
-    tablet = Client()
-    tablet.cookies[TERMINAL_COOKIE] = bound.cookies[TERMINAL_COOKIE].value
+    tablet = bound_tablet(terminal)
     operator(1001)
     sign_in(tablet, 1001)
     page = tablet.get(reverse("floor:home")).content.decode()

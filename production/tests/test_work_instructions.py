@@ -11,9 +11,9 @@ from mes.services import create_person
 from production.models import WorkInstructionVersion
 from production.shopfloor import services
 from production.shopfloor.instructions import add_instruction_version, create_work_instruction
-from production.shopfloor.views import TERMINAL_COOKIE
 
 from .execution_factories import operations_of, released_order
+from .shopfloor_factories import bound_tablet
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -60,7 +60,7 @@ def test_a_version_needs_one_document_or_text_of_a_known_kind(order, document, t
     assert not WorkInstructionVersion.objects.exists()
 
 
-def test_the_tablet_shows_the_version_in_force(order, make_person):
+def test_the_tablet_shows_the_version_in_force(order):
     wi = create_work_instruction(
         actor=None, code="WI-3", title="Check the gauge", item=order.item, operation_seq=10
     )
@@ -70,11 +70,7 @@ def test_the_tablet_shows_the_version_in_force(order, make_person):
     terminal = services.create_terminal(
         actor=None, code="TAB-W", name="W", work_center=op.work_center
     )
-    supervisor = Client()
-    supervisor.force_login(make_person("supervisor"))
-    bound = supervisor.post(reverse("floor:setup"), {"terminal": terminal.pk})
-    tablet = Client()
-    tablet.cookies[TERMINAL_COOKIE] = bound.cookies[TERMINAL_COOKIE].value
+    tablet = bound_tablet(terminal)
     create_person(actor=None, username="op1", role="operator", badge_id="B-1", pin="1234")
     tablet.post(reverse("floor:sign_in"), {"badge": "B-1", "pin": "1234"})
     screen = tablet.get(reverse("floor:operation", args=[op.pk])).content.decode()

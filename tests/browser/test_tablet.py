@@ -53,6 +53,26 @@ def around_the_clock(work_center_code: str) -> None:
     )
 
 
+def bind_tablet(page, server_url: str, *, korean: bool = False) -> None:
+    """supervisor1 binds the browser to TAB-PRESS and leaves; the tablet asks for a badge."""
+    sign_in(page, server_url, "supervisor1", next_path="/floor/setup/")
+    page.get_by_role("button", name="TAB-PRESS", exact=False).click()
+    page.wait_for_selector("#sign-in")
+    page.context.clear_cookies(name="sessionid")
+    page.goto(f"{server_url}/floor/")
+    if korean:
+        page.select_option("#floor-language", "ko")
+        page.wait_for_selector("html[lang=ko] #sign-in")
+
+
+def operator_signs_in(page, number: str) -> None:
+    """The demo's operator with badge B-<number> and PIN <number>."""
+    page.fill("#badge", f"B-{number}")
+    page.fill("#pin", number)
+    page.click("#sign-in-submit")
+    page.wait_for_selector("#dispatch")
+
+
 def test_an_operator_runs_an_operation_on_the_tablet(live_server, browser_page):
     """Sign in, classify a stop, run an operation with scrap and a scanned lot, record the
     required inspection, complete — in Korean."""
@@ -82,13 +102,7 @@ def test_an_operator_runs_an_operation_on_the_tablet(live_server, browser_page):
     )
     page = browser_page
     page.on("dialog", lambda dialog: dialog.accept())  # "Complete this operation?"
-    sign_in(page, live_server.url, "supervisor1", next_path="/floor/setup/")
-    page.get_by_role("button", name="TAB-PRESS", exact=False).click()
-    page.wait_for_selector("#sign-in")  # bound: the tablet asks for a badge
-    page.context.clear_cookies(name="sessionid")  # the supervisor leaves the tablet
-    page.goto(f"{live_server.url}/floor/")
-    page.select_option("#floor-language", "ko")
-    page.wait_for_selector("html[lang=ko] #sign-in")
+    bind_tablet(page, live_server.url, korean=True)
     page.fill("#badge", "B-1001")
     for digit in "1001":
         page.click(f"[data-digit='{digit}']")
@@ -135,14 +149,8 @@ def test_an_operator_runs_an_operation_on_the_tablet(live_server, browser_page):
 def test_reports_made_offline_are_sent_once_when_the_network_returns(live_server, browser_page):
     call_command("load_demo", verbosity=0)
     page = browser_page
-    sign_in(page, live_server.url, "supervisor1", next_path="/floor/setup/")
-    page.get_by_role("button", name="TAB-PRESS", exact=False).click()
-    page.wait_for_selector("#sign-in")
-    page.context.clear_cookies(name="sessionid")
-    page.goto(f"{live_server.url}/floor/")
-    page.fill("#badge", "B-1001")
-    page.fill("#pin", "1001")
-    page.click("#sign-in-submit")
+    bind_tablet(page, live_server.url)
+    operator_signs_in(page, "1001")
     page.locator("#dispatch a").first.click()
     page.click("#start")
     page.wait_for_selector("#report")
@@ -178,17 +186,8 @@ def test_done_when_an_order_is_completed_in_korean_with_the_wifi_off_halfway(
     call_command("load_demo", verbosity=0)
     page = browser_page
     page.on("dialog", lambda dialog: dialog.accept())
-    sign_in(page, live_server.url, "supervisor1", next_path="/floor/setup/")
-    page.get_by_role("button", name="TAB-PRESS", exact=False).click()
-    page.wait_for_selector("#sign-in")
-    page.context.clear_cookies(name="sessionid")
-    page.goto(f"{live_server.url}/floor/")
-    page.select_option("#floor-language", "ko")
-    page.wait_for_selector("html[lang=ko] #sign-in")
-    page.fill("#badge", "B-1002")
-    page.fill("#pin", "1002")
-    page.click("#sign-in-submit")
-    page.wait_for_selector("#dispatch")
+    bind_tablet(page, live_server.url, korean=True)
+    operator_signs_in(page, "1002")
     order = ProductionOrder.objects.get(code="PO-DEMO-0011")  # two press operations
     for number, step in enumerate(order.operations.order_by("seq")):
         page.goto(f"{live_server.url}/floor/operations/{step.pk}/")
