@@ -135,15 +135,8 @@ def list_dispatch(work_center: WorkCenter) -> QuerySet[Operation]:
     return (
         Operation.objects.filter(
             work_center=work_center,
-            status__in=[
-                Operation.Status.RUNNING,
-                Operation.Status.PAUSED,
-                Operation.Status.PENDING,
-            ],
-            order__status__in=[
-                ProductionOrder.Status.RELEASED,
-                ProductionOrder.Status.IN_PROGRESS,
-            ],
+            status__in=Operation.OPEN_STATUSES,
+            order__status__in=ProductionOrder.ACTIVE_STATUSES,
         )
         .select_related("order__item", "machine", "planned_machine")
         .order_by(

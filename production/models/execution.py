@@ -45,6 +45,9 @@ class ProductionOrder(TimeStampedModel):
         Status.CANCELLED: set(),
     }
 
+    # Orders with work on the floor: scheduled, dispatched.
+    ACTIVE_STATUSES = (Status.RELEASED, Status.IN_PROGRESS)
+
     code = CodeField()
     item = models.ForeignKey(
         "inventory.Item",
@@ -164,6 +167,8 @@ class Operation(TimeStampedModel):
         Status.COMPLETED: set(),
         Status.CANCELLED: set(),
     }
+    # Still to run or running: scheduled, dispatched, planned times written on publish.
+    OPEN_STATUSES = (Status.PENDING, Status.RUNNING, Status.PAUSED)
 
     order = models.ForeignKey(
         ProductionOrder,

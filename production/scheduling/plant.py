@@ -39,11 +39,6 @@ from ..selectors import get_active_routing
 from .problem import Fixed, Job, Option, Problem, Task, WorkingTime
 
 MINUTE = timedelta(minutes=1)
-OPEN_OPERATIONS = (
-    Operation.Status.PENDING,
-    Operation.Status.RUNNING,
-    Operation.Status.PAUSED,
-)
 
 
 @dataclass
@@ -73,14 +68,12 @@ def open_orders(site: Site):
     """The site's released and in-progress orders (and any without operations, which
     belong to no site yet) with their open operations in sequence order."""
     operations = (
-        Operation.objects.filter(status__in=OPEN_OPERATIONS)
+        Operation.objects.filter(status__in=Operation.OPEN_STATUSES)
         .select_related("work_center", "machine")
         .order_by("seq")
     )
     return (
-        ProductionOrder.objects.filter(
-            status__in=[ProductionOrder.Status.RELEASED, ProductionOrder.Status.IN_PROGRESS]
-        )
+        ProductionOrder.objects.filter(status__in=ProductionOrder.ACTIVE_STATUSES)
         .filter(Q(operations__work_center__area__site=site) | Q(operations__isnull=True))
         .distinct()
         .select_related("item")

@@ -28,7 +28,7 @@ from mes.errors import InvalidInput, InvalidTransition
 
 from ..models import Operation, Schedule, ScheduledOperation, Site
 from .dispatch import dispatch
-from .plant import OPEN_OPERATIONS, PlantProblem, build_problem, start_of_planning
+from .plant import PlantProblem, build_problem, start_of_planning
 from .problem import Objective, Solution, Status
 from .solver import solve
 from .validate import violations
@@ -335,7 +335,7 @@ def publish_schedule(schedule: Schedule, *, actor) -> Schedule:
         }
         operations = list(
             Operation.objects.select_for_update()
-            .filter(pk__in=assignments, status__in=OPEN_OPERATIONS)
+            .filter(pk__in=assignments, status__in=Operation.OPEN_STATUSES)
             .order_by("pk")
         )
         for operation in operations:
