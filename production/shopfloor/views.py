@@ -276,6 +276,8 @@ def operation(request, pk: int):
         "scrap_reasons": ReasonCode.objects.filter(
             is_active=True, kind=ReasonCode.Kind.SCRAP
         ).order_by("code"),
+        # Components are consumed on the first operation: only there is a lot scanned.
+        "is_first": not op.order.operations.filter(seq__lt=op.seq).exists(),
         "plans": selectors.inspection_plans_for(op),
         "instructions": instructions_in_force(op),
         "missing": set(missing_inspections(op)),
