@@ -60,6 +60,13 @@ def test_a_planner_starts_reads_and_publishes_a_schedule_over_the_api(
     again = erp.post(f"/api/v1/schedules/{detail['id']}/publish/")
     assert again.status_code == 409
     assert again["Content-Type"].startswith("application/problem+json")
+    cancel = erp.post(f"/api/v1/schedules/{detail['id']}/cancel/")
+    assert cancel.status_code == 409
+    assert "Only a queued or running schedule can be cancelled." in cancel.json()["detail"]
+    assert erp.get(f"/api/v1/schedules/{detail['id']}/").json()["status"] == "published"
+    missing = erp.get("/api/v1/work-centers/NO-SUCH-WC/dispatch-list/")
+    assert missing.status_code == 404
+    assert missing["Content-Type"].startswith("application/problem+json")
 
 
 @pytest.mark.parametrize(

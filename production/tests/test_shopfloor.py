@@ -2,6 +2,7 @@
 and PIN, the dispatch list, and an operation from start to complete."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.conf import settings
@@ -9,15 +10,21 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from inventory import services as inventory_services
+from inventory.models import Item, Location, Lot
+from inventory.selectors import get_on_hand
+from mes.errors import InvalidInput
 from production.models import (
     DowntimeClassification,
     Operation,
     OperationEvent,
     ReasonCode,
+    Terminal,
     TerminalSignIn,
 )
 from production.oee.services import ingest_machine_events
 from production.shopfloor import services
+from quality.holds.services import place_hold
 from quality.models import Inspection
 from quality.tests.factories import diameter, make_plan, visual
 
@@ -276,3 +283,52 @@ def test_the_dispatch_list_shows_what_is_to_go_and_flags_missing_material():
     page = tablet.get(reverse("floor:home")).content.decode()
     assert 'class="late shortage"' in page and "STEEL" in page  # none in stock
     assert '<span class="qty">10</span>' in page
+
+
+def test_a_scanned_lot_on_hold_is_refused_and_nothing_is_consumed(tablet, terminal):
+    steel = ItemFactory(code="COIL", tracking=Item.Tracking.LOT)
+    order = released_order(qty="4", steps=1, components={steel: "1"})
+    store = Location.objects.get(code="STOCK")
+    inventory_services.receive_stock(
+        actor=None, item=steel, qty=Decimal("10"), location=store, lot_code="C-1"
+    )
+    held = Lot.objects.get(item=steel, code="C-1")
+    place_hold(held, actor=None, reason="rust")
+    first = operations_of(order)[0]
+    Terminal.objects.filter(pk=terminal.pk).update(work_center=first.work_center, machine=None)
+    operator(1001)
+    sign_in(tablet, 1001)
+    tablet.post(reverse("floor:act", args=[first.pk, "start"]))
+    page = tablet.post(
+        reverse("floor:act", args=[first.pk, "report"]),
+        {"qty_good": "2", "lot": "C-1"},
+        follow=True,
+    ).content.decode()
+    assert "message error" in page and "C-1" in page
+    assert not OperationEvent.objects.filter(operation=first, kind="report").exists()
+    assert get_on_hand(steel, location=store) == 10
+
+
+def test_a_pause_without_a_reason_and_an_unknown_action_are_refused(tablet, order):
+    operator(1001)
+    sign_in(tablet, 1001)
+    first = operations_of(order)[0]
+    tablet.post(reverse("floor:act", args=[first.pk, "start"]))
+    page = tablet.post(reverse("floor:act", args=[first.pk, "pause"]), follow=True)
+    assert "Choose a reason." in page.content.decode()
+    assert tablet.post(reverse("floor:act", args=[first.pk, "explode"])).status_code == 404
+    first.refresh_from_db()
+    assert first.status == Operation.Status.RUNNING
+
+
+def test_a_terminal_machine_must_belong_to_its_work_center(terminal):
+    elsewhere = MachineFactory(code="ELSEWHERE-1")
+    with pytest.raises(InvalidInput, match="is not in work center"):
+        services.create_terminal(
+            actor=None, code="TAB-X", name="x", work_center=terminal.work_center, machine=elsewhere
+        )
+    with pytest.raises(InvalidInput, match="is not in work center"):
+        services.update_terminal(terminal, actor=None, machine=elsewhere)
+    terminal.refresh_from_db()
+    assert terminal.machine.code == "PRESS-T1"
+    assert not Terminal.objects.filter(code="TAB-X").exists()
