@@ -104,3 +104,18 @@ def erp(api_client_for) -> APIClient:
 @pytest.fixture
 def manager(make_person):
     return make_person("plant_manager", password="s3cret-Pass-word")
+
+
+@pytest.fixture(autouse=True)
+def webhooks_delivered_by_the_test(settings):
+    # Embedded mode's sender thread would race the tests; they call deliver_due themselves.
+    settings.MES_WEBHOOK_IN_THREAD = False
+
+
+@pytest.fixture
+def webhook_receiver():
+    from mes.tests.webhook_factories import Receiver
+
+    receiver = Receiver()
+    yield receiver
+    receiver.close()

@@ -24,6 +24,7 @@ from mes.errors import (
     InvalidTransition,
 )
 from mes.services import create_record, update_record, upsert_record, validate_record
+from mes.webhooks.services import EventType, record_event
 
 from . import bom_graph
 from .models import (
@@ -673,7 +674,21 @@ def receive_stock(
                 {"item": item, "lot": lot, "location": location, "qty": part, "reason": reason}
                 for lot, part in lots
             ]
-            return _post_moves(actor=actor, moves=moves, reference=reference, client_ref=client_ref)
+            posted = _post_moves(
+                actor=actor, moves=moves, reference=reference, client_ref=client_ref
+            )
+            record_event(
+                EventType.STOCK_RECEIVED,
+                {
+                    "item": item.code,
+                    "qty": qty,
+                    "location": location.code,
+                    "lots": [{"lot": lot.code, "qty": part} for lot, part in lots if lot],
+                    "reason": reason,
+                    "reference": reference,
+                },
+            )
+            return posted
 
     return _once(client_ref, post)
 

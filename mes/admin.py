@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db import transaction
+from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
@@ -11,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from . import services
 from .audit import history_of
 from .errors import DomainError
-from .models import ApiKey, AuditEntry, UserProfile
+from .models import ApiKey, AuditEntry, UserProfile, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .webhooks import services as webhook_services
 
 admin.site.site_header = _("MES administration")
 admin.site.site_title = _("MES")
@@ -184,3 +187,112 @@ def run_for_each(modeladmin, request, queryset, command, done_message: str) -> i
     if done:
         modeladmin.message_user(request, done_message % {"count": done}, messages.SUCCESS)
     return done
+
+
+# --- webhooks ------------------------------------------------------------------------
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        label=_("events"),
+        choices=WebhookEndpoint.EventType.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    secret = forms.CharField(
+        label=_("secret"),
+        required=False,
+        help_text=_(
+            "whsec_… (Standard Webhooks). Left empty: a new endpoint gets one made "
+            "for it, a changed one keeps its own."
+        ),
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ("url", "events", "description", "is_active", "secret")
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ServiceModelAdmin):
+    form = WebhookEndpointForm
+    list_display = ("url", "description", "is_active", "pending_deliveries", "updated_at")
+    list_filter = ("is_active",)
+    search_fields = ("url", "description")
+    readonly_fields = ("current_secret",)
+    create_service = staticmethod(webhook_services.create_endpoint)
+    update_service = staticmethod(webhook_services.update_endpoint)
+    delete_service = staticmethod(webhook_services.delete_endpoint)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                pending=Count(
+                    "deliveries", filter=Q(deliveries__status=WebhookDelivery.Status.PENDING)
+                )
+            )
+        )
+
+    @admin.display(description=_("pending deliveries"), ordering="pending")
+    def pending_deliveries(self, obj) -> int:
+        return obj.pending
+
+    @admin.display(description=_("current secret"))
+    def current_secret(self, obj) -> str:
+        return obj.secret if obj.pk else "–"
+
+    def service_values(self, obj, form) -> dict:
+        values = super().service_values(obj, form)
+        values["events"] = form.cleaned_data["events"]
+        if not form.cleaned_data.get("secret"):
+            values.pop("secret", None)
+        return values
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = (
+        "event_type",
+        "event_id",
+        "endpoint",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_status_code",
+        "last_error",
+        "delivered_at",
+    )
+    list_filter = ("status", "event__type", "endpoint")
+    search_fields = ("event__event_id", "endpoint__url")
+    list_select_related = ("event", "endpoint")
+    actions = ["replay"]
+
+    @admin.display(description=_("type"), ordering="event__type")
+    def event_type(self, obj) -> str:
+        return obj.event.get_type_display()
+
+    @admin.display(description=_("event id"), ordering="event__event_id")
+    def event_id(self, obj) -> str:
+        return obj.event.event_id
+
+    def has_replay_permission(self, request) -> bool:
+        return request.user.has_perm("mes.change_webhookdelivery")
+
+    @admin.action(description=_("Send the selected deliveries again"), permissions=["replay"])
+    def replay(self, request, queryset):
+        count = webhook_services.replay_deliveries(queryset, actor=request.user)
+        self.message_user(
+            request,
+            _("%(count)s deliveries will be sent again.") % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ("type", "event_id", "created_at")
+    list_filter = ("type",)
+    search_fields = ("event_id",)
+    date_hierarchy = "created_at"

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 CODE_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
@@ -155,3 +157,101 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.status_code or _('in flight')})"
+
+
+class WebhookEndpoint(TimeStampedModel):
+    """An ERP's receiver: where events of the types it subscribes to are POSTed."""
+
+    permission_area = "integration"
+
+    class EventType(models.TextChoices):
+        PRODUCTION_ORDER_RELEASED = "production_order.released", _("production order released")
+        PRODUCTION_ORDER_COMPLETED = "production_order.completed", _("production order completed")
+        OPERATION_REPORTED = "operation.reported", _("operation reported")
+        STOCK_RECEIVED = "stock.received", _("stock received")
+        SHIPMENT_SHIPPED = "shipment.shipped", _("shipment shipped")
+        NONCONFORMANCE_OPENED = "nonconformance.opened", _("nonconformance opened")
+        SCHEDULE_PUBLISHED = "schedule.published", _("schedule published")
+
+    url = models.URLField(_("URL"), max_length=500)
+    # Kept as given: every delivery is signed with it (Standard Webhooks `whsec_…`).
+    secret = models.CharField(_("secret"), max_length=100)
+    events = models.JSONField(_("events"), default=list, help_text=_("The event types sent."))
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookEvent(models.Model):
+    """The outbox: one row per event, written in the transaction of the change."""
+
+    permission_area = "integration"
+
+    event_id = models.CharField(_("event id"), max_length=40, unique=True, editable=False)
+    type = models.CharField(_("type"), max_length=64, choices=WebhookEndpoint.EventType.choices)
+    data = models.JSONField(_("data"), encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: pending until the receiver answers 2xx, dead after
+    MES_WEBHOOK_MAX_ATTEMPTS failed attempts."""
+
+    permission_area = "integration"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        DELIVERED = "delivered", _("delivered")
+        DEAD = "dead", _("dead letter")
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint,
+        verbose_name=_("endpoint"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    event = models.ForeignKey(
+        WebhookEvent, verbose_name=_("event"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(
+        _("last HTTP status"), null=True, blank=True
+    )
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event"], name="one_delivery_per_endpoint")
+        ]
+        indexes = [
+            # The worker's question: an endpoint's oldest pending delivery.
+            models.Index(
+                fields=["endpoint", "id"],
+                condition=Q(status="pending"),
+                name="webhook_pending_per_endpoint",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint} ({self.status})"

@@ -26,7 +26,16 @@ class Role(models.TextChoices):
     READONLY = "readonly", _("read only")
 
 
-AREAS = ("master_data", "orders", "execution", "inventory", "quality", "machine_data", "system")
+AREAS = (
+    "master_data",
+    "orders",
+    "execution",
+    "inventory",
+    "quality",
+    "machine_data",
+    "integration",
+    "system",
+)
 
 MATRIX: dict[str, dict[str, str]] = {
     Role.PLANT_MANAGER: {area: "rwd" for area in AREAS},
@@ -37,6 +46,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "inventory": "r",
         "quality": "r",
         "machine_data": "r",
+        "integration": "r",
         "system": "r",
     },
     Role.SUPERVISOR: {
@@ -70,6 +80,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "inventory": "rw",
         "quality": "rw",
         "machine_data": "r",
+        "integration": "rwd",
     },
     Role.GATEWAY: {"master_data": "r", "machine_data": "rw"},
     Role.READONLY: {area: "r" for area in AREAS if area != "system"},

@@ -210,7 +210,17 @@ CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules autodiscovery (``<app>.tasks``) does not reach.
-CELERY_IMPORTS = ["production.oee.tasks", "production.scheduling.tasks"]
+CELERY_IMPORTS = ["production.oee.tasks", "production.scheduling.tasks", "mes.webhooks.tasks"]
+# Webhooks (docs/integration.md): a failed delivery is tried again after base, 2×base,
+# 4×base … seconds (at most max), and is a dead letter after MAX_ATTEMPTS attempts.
+MES_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("MES_WEBHOOK_MAX_ATTEMPTS", "15"))
+MES_WEBHOOK_RETRY_BASE_S = int(os.environ.get("MES_WEBHOOK_RETRY_BASE_S", "30"))
+MES_WEBHOOK_RETRY_MAX_S = int(os.environ.get("MES_WEBHOOK_RETRY_MAX_S", "3600"))
+MES_WEBHOOK_TIMEOUT_S = float(os.environ.get("MES_WEBHOOK_TIMEOUT_S", "10"))
+MES_WEBHOOK_SWEEP_S = int(os.environ.get("MES_WEBHOOK_SWEEP_S", "10"))
+MES_WEBHOOK_KEEP_DAYS = int(os.environ.get("MES_WEBHOOK_KEEP_DAYS", "30"))
+# Embedded mode has no worker: a thread of the web process delivers.
+MES_WEBHOOK_IN_THREAD = os.environ.get("MES_WEBHOOK_IN_THREAD", "1") == "1"
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-idempotency-records": {
         "task": "mes.tasks.purge_idempotency_records_task",
@@ -223,6 +233,14 @@ CELERY_BEAT_SCHEDULE = {
     "roll-up-oee": {
         "task": "production.oee.tasks.roll_up_oee_task",
         "schedule": timedelta(seconds=int(os.environ.get("MES_OEE_ROLLUP_EVERY_S", "30"))),
+    },
+    "deliver-webhooks": {
+        "task": "mes.webhooks.tasks.deliver_webhooks_task",
+        "schedule": timedelta(seconds=MES_WEBHOOK_SWEEP_S),
+    },
+    "purge-delivered-webhook-events": {
+        "task": "mes.webhooks.tasks.purge_webhook_events_task",
+        "schedule": timedelta(hours=6),
     },
     "reconcile-stock-balances": {
         "task": "inventory.tasks.reconcile_stock_task",

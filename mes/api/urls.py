@@ -24,5 +24,6 @@ def _app_routes():
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("mes.api.webhooks")),
     *_app_routes(),
 ]

@@ -24,6 +24,7 @@ from inventory.selectors import BALANCE_LOCK_ORDER, get_configured_location
 from mes import audit
 from mes.errors import InsufficientStock, InvalidInput, InvalidTransition
 from mes.services import save_with_code
+from mes.webhooks.services import EventType, record_event
 from quality.holds.selectors import held_lot_ids
 from quality.holds.services import place_hold, refuse_held_lots
 from quality.models import LotHold
@@ -473,6 +474,24 @@ def ship_shipment(shipment: Shipment, *, actor) -> Shipment:
                 order_line.save(update_fields=["shipped_qty"])
                 audit.record_update(actor, order_line, before)
         _set_status(order, _shipping_status(order_lines), actor=actor)
+        record_event(
+            EventType.SHIPMENT_SHIPPED,
+            {
+                "code": shipment.code,
+                "sales_order": order.code,
+                "customer": order.customer.code,
+                "shipped_at": shipment.shipped_at,
+                "lines": [
+                    {
+                        "line": line.sales_order_line.line,
+                        "item": line.item.code,
+                        "qty": line.qty,
+                        "lot": line.lot.code if line.lot_id else None,
+                    }
+                    for line in lines
+                ],
+            },
+        )
         return shipment
 
 

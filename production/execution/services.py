@@ -49,6 +49,7 @@ from mes.errors import (
 )
 from mes.models import QTY_DECIMAL_PLACES
 from mes.services import create_record, delete_record, update_record
+from mes.webhooks.services import EventType, record_event
 from quality.holds.selectors import held_lot_ids_of_item
 from quality.holds.services import refuse_held_lots
 from quality.inspections.selectors import missing_inspections
@@ -334,6 +335,29 @@ def _set_order_status(order: ProductionOrder, status: str, *, actor, **fields: A
         setattr(order, name, value)
     order.save(update_fields=["status", "updated_at", *fields])
     audit.record_update(actor, order, before)
+    if status in ORDER_WEBHOOKS:
+        record_event(ORDER_WEBHOOKS[status], _order_event_data(order))
+
+
+ORDER_WEBHOOKS = {
+    OrderStatus.RELEASED: EventType.PRODUCTION_ORDER_RELEASED,
+    OrderStatus.COMPLETED: EventType.PRODUCTION_ORDER_COMPLETED,
+}
+
+
+def _order_event_data(order: ProductionOrder) -> dict[str, Any]:
+    return {
+        "code": order.code,
+        "item": order.item.code,
+        "qty": order.qty,
+        "status": order.status,
+        "due_date": order.due_date,
+        "priority": order.priority,
+        "qty_good": order.qty_good,
+        "qty_scrap": order.qty_scrap,
+        "sales_order": order.sales_order_code or None,
+        "sales_order_line": order.sales_order_line,
+    }
 
 
 # --- operation transitions ----------------------------------------------------------
@@ -605,6 +629,22 @@ def report_operation(
         )
         if is_first or is_last:
             _link_genealogy(order)
+        record_event(
+            EventType.OPERATION_REPORTED,
+            {
+                "production_order": order.code,
+                "seq": operation.seq,
+                "work_center": operation.work_center.code,
+                "machine": operation.machine.code if operation.machine else None,
+                "qty_good": qty_good,
+                "qty_scrap": qty_scrap,
+                "scrap_reason": scrap_reason.code if scrap_reason else None,
+                "output_lot": output_lot or None,
+                "reported_at": event.at,
+                "operation_qty_good": operation.qty_good + qty_good,
+                "operation_qty_scrap": operation.qty_scrap + qty_scrap,
+            },
+        )
         return event
 
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from mes import audit
 from mes.errors import InvalidInput, InvalidTransition
+from mes.webhooks.services import EventType, record_event
 
 from ..models import Operation, Schedule, ScheduledOperation, Site
 from .dispatch import dispatch
@@ -352,4 +353,15 @@ def publish_schedule(schedule: Schedule, *, actor) -> Schedule:
         schedule.published_by = actor if getattr(actor, "pk", None) else None
         schedule.save()
         audit.record_update(actor, schedule, before, extra={"operations": [0, len(operations)]})
+        record_event(
+            EventType.SCHEDULE_PUBLISHED,
+            {
+                "id": schedule.pk,
+                "site": schedule.site.code,
+                "objective": schedule.objective,
+                "objective_value": schedule.objective_value,
+                "published_at": now,
+                "operations": len(operations),
+            },
+        )
     return schedule

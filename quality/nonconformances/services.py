@@ -21,6 +21,7 @@ from inventory.models import Location, Lot, StockBalance, StockMove
 from mes import audit
 from mes.errors import InvalidInput, InvalidTransition
 from mes.services import save_with_code
+from mes.webhooks.services import EventType, record_event
 from production.models import Operation, ProductionOrder, ReasonCode
 
 from ..holds.services import place_hold, release_holds_of
@@ -120,6 +121,22 @@ def open_nonconformance(
                 source=LotHold.Source.NONCONFORMANCE,
                 nonconformance=ncr,
             )
+        record_event(
+            EventType.NONCONFORMANCE_OPENED,
+            {
+                "code": ncr.code,
+                "source": ncr.source,
+                "description": ncr.description,
+                "lot": ncr.lot.code if ncr.lot else None,
+                "item": ncr.lot.item.code if ncr.lot else None,
+                "production_order": production_order.code if production_order else None,
+                "seq": operation.seq if operation else None,
+                "qty": ncr.qty,
+                "defect_code": defect_code.code if defect_code else None,
+                "lot_held": ncr.hold_lot,
+                "opened_at": ncr.created_at,
+            },
+        )
         return ncr
 
 
