@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -175,20 +176,38 @@ def _as_the_api_writes(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def request_delivery() -> None:
-    """Ask a worker to deliver now. Never fails the caller: with the broker down the
-    periodic sweep delivers once it is back (the events are in the database)."""
+    """Ask a worker to deliver now, without making the caller wait for the broker: with
+    Redis down the periodic sweep delivers once it is back (the events are in the
+    database). Requests made while one is waiting to be queued are one request."""
+    global _delivery_requested
     if settings.CELERY_TASK_ALWAYS_EAGER:
         if settings.MES_WEBHOOK_IN_THREAD:
             _embedded_sender.wake()
         else:
             deliver_due()
         return
+    with _request_lock:
+        if _delivery_requested:
+            return
+        _delivery_requested = True
+    _requester.submit(_queue_delivery_task)
+
+
+def _queue_delivery_task() -> None:
+    global _delivery_requested
     from .tasks import deliver_webhooks_task
 
+    with _request_lock:
+        _delivery_requested = False  # a commit from now on asks again
     try:
         deliver_webhooks_task.apply_async(retry=False)
     except Exception:  # the broker's errors are many (kombu, redis, OSError)
         logger.warning("Webhook delivery not queued (broker down); the sweep will deliver.")
+
+
+_request_lock = threading.Lock()
+_delivery_requested = False
+_requester = ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhook-request")
 
 
 # --- delivery ----------------------------------------------------------------------
