@@ -211,6 +211,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules autodiscovery (``<app>.tasks``) does not reach.
 CELERY_IMPORTS = ["production.oee.tasks", "production.scheduling.tasks", "mes.webhooks.tasks"]
+# Bulk upserts (bulk/items/ …): records in one request.
+MES_API_BULK_MAX_RECORDS = int(os.environ.get("MES_API_BULK_MAX_RECORDS", "1000"))
 # Webhooks (docs/integration.md): a failed delivery is tried again after base, 2×base,
 # 4×base … seconds (at most max), and is a dead letter after MAX_ATTEMPTS attempts.
 MES_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("MES_WEBHOOK_MAX_ATTEMPTS", "15"))

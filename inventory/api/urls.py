@@ -1,6 +1,9 @@
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from .views import (
+    BomBulkView,
+    ItemBulkView,
     ItemViewSet,
     LocationViewSet,
     ReceiptViewSet,
@@ -17,4 +20,8 @@ router.register("receipts", ReceiptViewSet, basename="receipt")
 router.register("stock", StockViewSet, basename="stock")
 router.register("stock-moves", StockMoveViewSet, basename="stock-move")
 
-urlpatterns = router.urls
+urlpatterns = [
+    re_path(r"^bulk/items/$", ItemBulkView.as_view(), name="bulk-items"),
+    re_path(r"^bulk/boms/$", BomBulkView.as_view(), name="bulk-boms"),
+    *router.urls,
+]

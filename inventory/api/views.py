@@ -1,15 +1,16 @@
 import django_filters
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from inventory import selectors, services
-from inventory.models import Item, Location, Lot, StockBalance, StockMove, UnitOfMeasure
+from inventory.models import Bom, Item, Location, Lot, StockBalance, StockMove, UnitOfMeasure
+from mes.api.bulk import BulkUpsertView, bulk_schema, code_upsert, version_upsert
 from mes.api.filters import UpdatedAfterFilterSet, UtcIsoDateTimeFilter
-from mes.api.viewsets import ApiViewSetMixin, CodeResourceViewSet
+from mes.api.viewsets import ApiViewSetMixin, CodeRef, CodeResourceViewSet
 from mes.errors import NotFound
 from mes.services import get_by_code
 
@@ -120,6 +121,38 @@ class ItemViewSet(CodeResourceViewSet):
     def bom_version(self, request, code=None, version=None):
         """One version of the item's BOM, by its number."""
         return self._bom_response(selectors.get_bom_version(self._item(), int(version)))
+
+
+@extend_schema_view(post=bulk_schema(ItemSerializer, _("Upsert many items")))
+class ItemBulkView(BulkUpsertView):
+    """Items in bulk: each record as a PUT on `items/{code}/` (see `mes/api/bulk.py`)."""
+
+    queryset = Item.objects.all()
+    record_serializer_class = ItemSerializer
+
+    def upsert(self, values):
+        return code_upsert(ItemViewSet, values, self.request.user)
+
+
+class BomRecordSerializer(BomInputSerializer):
+    item = CodeRef(queryset=Item.objects.all(), help_text=_("The parent item's code."))
+
+
+@extend_schema_view(post=bulk_schema(BomRecordSerializer, _("Replace many items' BOMs")))
+class BomBulkView(BulkUpsertView):
+    """BOMs in bulk: each record {item, components} as a PUT on `items/{item}/bom/`."""
+
+    queryset = Bom.objects.all()
+    record_serializer_class = BomRecordSerializer
+    key_field = "item"
+
+    def upsert(self, values):
+        return version_upsert(
+            services.replace_bom,
+            values["item"],
+            self.request.user,
+            components=values["components"],
+        )
 
 
 # --- stock -----------------------------------------------------------------------

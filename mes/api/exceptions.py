@@ -50,7 +50,7 @@ def problem(status_code: int, code: str, detail: str, errors: dict | None = None
     return body
 
 
-def _flatten(data, prefix: str = "") -> dict[str, list[str]]:
+def flatten_errors(data, prefix: str = "") -> dict[str, list[str]]:
     """DRF's nested error structure as {"field.sub.0.name": [messages]}."""
     out: dict[str, list[str]] = {}
     if isinstance(data, dict):
@@ -58,14 +58,14 @@ def _flatten(data, prefix: str = "") -> dict[str, list[str]]:
             name = f"{prefix}.{key}" if prefix else str(key)
             if key == "non_field_errors" and prefix:
                 name = prefix
-            out.update(_flatten(value, name))
+            out.update(flatten_errors(value, name))
     elif isinstance(data, list):
         if all(not isinstance(v, dict | list) for v in data):
             out[prefix or "non_field_errors"] = [str(v) for v in data]
         else:
             for index, value in enumerate(data):
                 if value:
-                    out.update(_flatten(value, f"{prefix}.{index}" if prefix else str(index)))
+                    out.update(flatten_errors(value, f"{prefix}.{index}" if prefix else str(index)))
     else:
         out[prefix or "non_field_errors"] = [str(data)]
     return out
@@ -98,7 +98,7 @@ def problem_exception_handler(exc, context):
         if getattr(exc, "wait", None):
             headers["Retry-After"] = str(int(exc.wait))
         if isinstance(exc, exceptions.ValidationError):
-            errors = _flatten(exc.detail)
+            errors = flatten_errors(exc.detail)
             detail = _("Some fields are not valid: %(fields)s.") % {"fields": ", ".join(errors)}
         else:
             errors = None

@@ -1,8 +1,10 @@
 import django_filters
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 
+from mes.api.bulk import BulkUpsertView, bulk_schema, code_upsert
 from mes.api.filters import UpdatedAfterFilterSet
 from mes.api.viewsets import CodeResourceViewSet
 from orders import selectors, services
@@ -30,6 +32,17 @@ class CustomerViewSet(CodeResourceViewSet):
     create_service = services.create_customer
     upsert_service = services.upsert_customer
     update_service = services.update_customer
+
+
+@extend_schema_view(post=bulk_schema(CustomerSerializer, _("Upsert many customers")))
+class CustomerBulkView(BulkUpsertView):
+    """Customers in bulk: each record as a PUT on `customers/{code}/`."""
+
+    queryset = Customer.objects.all()
+    record_serializer_class = CustomerSerializer
+
+    def upsert(self, values):
+        return code_upsert(CustomerViewSet, values, self.request.user)
 
 
 class SalesOrderFilter(UpdatedAfterFilterSet):

@@ -21,6 +21,7 @@ from .views import (
     ItemRoutingView,
     MachineViewSet,
     ReasonCodeViewSet,
+    RoutingBulkView,
     SiteViewSet,
     WorkCenterViewSet,
 )
@@ -34,6 +35,7 @@ router.register("reason-codes", ReasonCodeViewSet, basename="reason-code")
 
 # items/ itself belongs to the inventory app; these sub-paths are production's.
 urlpatterns = [
+    re_path(r"^bulk/routings/$", RoutingBulkView.as_view(), name="bulk-routings"),
     re_path(
         rf"^items/(?P<code>{CODE_PATH_REGEX})/routing/$",
         ItemRoutingView.as_view(),

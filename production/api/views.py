@@ -1,12 +1,13 @@
 import django_filters
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.response import Response
 
 from inventory.models import Item
+from mes.api.bulk import BulkUpsertView, bulk_schema, version_upsert
 from mes.api.filters import UpdatedAfterFilterSet
-from mes.api.viewsets import CodeResourceViewSet
+from mes.api.viewsets import CodeRef, CodeResourceViewSet
 from mes.errors import NotFound
 from mes.services import get_by_code
 from production import selectors, services
@@ -133,6 +134,27 @@ class ItemRoutingView(generics.GenericAPIView):
         return Response(
             self.get_serializer(routing).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class RoutingRecordSerializer(RoutingSerializer):
+    item = CodeRef(queryset=Item.objects.all(), help_text=_("The item's code."))
+
+
+@extend_schema_view(post=bulk_schema(RoutingRecordSerializer, _("Replace many items' routings")))
+class RoutingBulkView(BulkUpsertView):
+    """Routings in bulk: each record {item, operations} as a PUT on `items/{item}/routing/`."""
+
+    queryset = Routing.objects.all()
+    record_serializer_class = RoutingRecordSerializer
+    key_field = "item"
+
+    def upsert(self, values):
+        return version_upsert(
+            services.replace_routing,
+            values["item"],
+            self.request.user,
+            operations=values["operations"],
         )
 
 
