@@ -140,6 +140,9 @@ class ItemRoutingView(generics.GenericAPIView):
 class RoutingRecordSerializer(RoutingSerializer):
     item = CodeRef(queryset=Item.objects.all(), help_text=_("The item's code."))
 
+    class Meta(RoutingSerializer.Meta):
+        validators = []  # "one active routing per item": replace_routing keeps it
+
 
 @extend_schema_view(post=bulk_schema(RoutingRecordSerializer, _("Replace many items' routings")))
 class RoutingBulkView(BulkUpsertView):
