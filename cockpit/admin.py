@@ -23,10 +23,11 @@ from django.utils.translation import gettext_lazy as _
 from mes.admin import form_page, run_for_each
 from mes.errors import DomainError
 from production.models import Site
+from production.oee.rollup import roll_up_for_reading
 
 from . import excel, services
 from .models import ShiftHandover
-from .selectors import MAX_REPORT_DAYS, add_up, get_daily_report, list_sites
+from .selectors import MAX_REPORT_DAYS, add_up, get_daily_report, list_machine_ids, list_sites
 
 # The permission that lets someone read the cockpit (the overview and the report).
 READ_PERMISSION = "production.view_operation"
@@ -81,6 +82,7 @@ def _report_request(request) -> tuple[ReportForm, dict]:
             "site": site,
         }
     now = timezone.now()
+    roll_up_for_reading(list_machine_ids(site), now=now)  # the OEE of a shift still running
     days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
     reports = [
         get_daily_report(site, day, now=now, shift_code=chosen.get("shift") or None) for day in days

@@ -52,6 +52,15 @@ def list_sites() -> QuerySet[Site]:
     return Site.objects.order_by("code")
 
 
+def list_machine_ids(site: Site) -> list[int]:
+    """The ids of the site's active machines."""
+    return list(
+        Machine.objects.filter(is_active=True, work_center__area__site=site).values_list(
+            "pk", flat=True
+        )
+    )
+
+
 def _at_site(site: Site, prefix: str = "") -> dict[str, Site]:
     return {f"{prefix}work_center__area__site": site}
 
@@ -286,7 +295,12 @@ class ShiftBlock:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.rows or self.snapshots)
+        """Nothing planned or reported, and the machines neither ran, stopped nor counted
+        (a shift without signals still has stored OEE snapshots: all unknown time)."""
+        return not self.rows and not any(
+            s.run_time_s or s.down_time_s or s.setup_time_s or s.idle_time_s or s.total
+            for s in self.snapshots
+        )
 
 
 def add_up(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -424,8 +438,12 @@ def get_daily_report(
     centers = WorkCenter.objects.in_bulk({center_id for center_id, _code in blocks})
     for center in sorted(centers.values(), key=lambda c: c.code):
         center_blocks = [
-            blocks[center.pk, s.shift_code] for s in shifts if (center.pk, s.shift_code) in blocks
+            blocks[center.pk, s.shift_code]
+            for s in shifts
+            if (center.pk, s.shift_code) in blocks and not blocks[center.pk, s.shift_code].is_empty
         ]
+        if not center_blocks:
+            continue
         for found in center_blocks:
             found.scrap_named = sorted(
                 ((names.get(code, code), qty) for code, qty in found.scrap_by_reason.items()),

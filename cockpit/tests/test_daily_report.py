@@ -143,7 +143,8 @@ def test_bad_ranges_say_what_is_wrong(plant, make_person, query, message):
     assert excel.status_code == 302  # back to the page, which says it
 
 
-def test_a_day_without_shifts_or_without_data_says_so(plant, make_person):
+def test_a_day_without_shifts_or_without_data_says_so(make_person):
+    plant = two_shift_plant()  # nothing planned or run, no machine signals
     calendars.add_holiday(actor=None, site=plant, date=DAY + timedelta(days=1), name="Holiday")
     client = Client()
     client.force_login(make_person("plant_manager"))
