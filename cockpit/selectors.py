@@ -1,7 +1,7 @@
 """Reads of the plant cockpit: the live overview of a site and its daily production report.
 
 Each read takes a fixed number of queries whatever the number of machines, orders and
-events: the overview's bench (bench/cockpit.py) counts them at two data sizes.
+events: the overview's bench (bench/plant_overview.py) counts them at two data sizes.
 """
 
 from __future__ import annotations

@@ -53,7 +53,6 @@ def _add_rows(site, first: int, count: int, make_person) -> None:
             operator=make_person("operator"),
             clock_off=local("08:00", day),
         )
-
         execution.complete_operation(order.operations.get(), actor=None)
         services.hand_over_shift(
             actor=make_person("supervisor"),
