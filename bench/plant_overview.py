@@ -1,6 +1,7 @@
 """The plant overview on the admin home (issue 10) at two plant sizes.
 
-DATABASE_URL=postgres://…/mes_bench .venv/bin/python bench/plant_overview.py [MACHINES] [ORDERS] [DAYS]
+DATABASE_URL=postgres://…/mes_bench .venv/bin/python bench/plant_overview.py \
+    [MACHINES] [ORDERS] [DAYS]
 
 Two sites in one database, shaped like the demo plant (two areas, six work centers, a
 two-shift calendar): a small one (a fifth of the machines and orders) and a large one

@@ -72,6 +72,8 @@ def _report_request(request) -> tuple[ReportForm, dict]:
         return form, {"message": gettext("There is no site yet.")}
     start = chosen.get("start") or chosen.get("end") or _yesterday(site)
     end = chosen.get("end") or start
+    if not form.is_bound:  # the page opens on yesterday at my site: show it in the form
+        form = ReportForm(initial={"site": site, "start": start, "end": end})
     if not form.is_valid() and form.is_bound:
         return form, {"message": gettext("Check the dates."), "site": site}
     if start > end:
