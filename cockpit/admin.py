@@ -20,8 +20,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from mes.admin import form_page, run_for_each
+from mes.admin import SITE_SESSION_KEY, form_page, run_for_each
 from mes.errors import DomainError
+from production.execution.admin import SiteFilter
 from production.models import Site
 from production.oee.rollup import roll_up_for_reading
 
@@ -31,17 +32,16 @@ from .selectors import MAX_REPORT_DAYS, add_up, get_daily_report, list_machine_i
 
 # The permission that lets someone read the cockpit (the overview and the report).
 READ_PERMISSION = "production.view_operation"
-SESSION_SITE = "cockpit_site"
 
 
 def chosen_site(request, site_id: str | int | None = None) -> Site | None:
     """The site asked for, else the one chosen last in this session, else the first one;
     a site asked for is remembered."""
     sites = list_sites()
-    wanted = site_id or request.session.get(SESSION_SITE)
+    wanted = site_id or request.session.get(SITE_SESSION_KEY)
     site = sites.filter(pk=wanted).first() if str(wanted or "").isdigit() else None
     if site is not None and site_id:
-        request.session[SESSION_SITE] = site.pk
+        request.session[SITE_SESSION_KEY] = site.pk
     return site or sites.first()
 
 
@@ -155,6 +155,10 @@ class AcknowledgeForm(forms.Form):
     )
 
 
+class HandoverSiteFilter(SiteFilter):
+    site_path = "site"
+
+
 class AcknowledgedFilter(admin.SimpleListFilter):
     title = _("acknowledged")
     parameter_name = "acknowledged"
@@ -183,7 +187,7 @@ class ShiftHandoverAdmin(admin.ModelAdmin):
         "acknowledged_by",
     )
     list_filter = (
-        "site",
+        HandoverSiteFilter,
         AcknowledgedFilter,
         "shift_code",
         ("production_day", admin.DateFieldListFilter),

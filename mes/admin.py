@@ -14,6 +14,9 @@ from .errors import DomainError
 from .models import ApiKey, AuditEntry, UserProfile
 
 admin.site.site_header = _("MES administration")
+# The site a person last chose on the plant overview (the admin home): "my site", which
+# the lists filtered by site open on.
+SITE_SESSION_KEY = "my_site"
 admin.site.site_title = _("MES")
 admin.site.index_title = _("Plant")
 

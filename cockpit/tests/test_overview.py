@@ -15,6 +15,7 @@ from inventory.models import Item
 from production.models import Machine
 from production.oee.services import ingest_machine_events
 from production.tests.execution_factories import ItemFactory
+from production.tests.factories import AreaFactory, MachineFactory, SiteFactory, WorkCenterFactory
 
 from .cockpit_factories import DAY, at, local, order_at, run, two_shift_plant
 
@@ -148,3 +149,24 @@ def test_the_overview_reads_as_many_queries_whatever_the_data():
     with CaptureQueriesContext(connection) as large:
         get_plant_overview(site, now=local("08:00"))
     assert len(large) == len(small) <= 25
+
+
+def test_lists_open_on_the_site_chosen_on_the_overview(manager):
+    site = two_shift_plant()
+    order_at("WC-PRESS", code="PO-HERE")
+    other = SiteFactory(code="SITE-OTHER")
+    elsewhere = WorkCenterFactory(code="WC-ELSEWHERE", area=AreaFactory(site=other))
+    MachineFactory(code="M-ELSEWHERE", work_center=elsewhere)
+    order_at("WC-ELSEWHERE", code="PO-THERE")
+    orders = reverse("admin:production_productionorder_changelist")
+    before = manager.get(orders).context["cl"].result_list
+    assert {o.code for o in before} == {"PO-HERE", "PO-THERE"}  # no site chosen yet
+    assert 'data-site="SITE-OTHER"' in manager.get("/admin/", {"site": other.pk}).content.decode()
+    assert [o.code for o in manager.get(orders).context["cl"].result_list] == ["PO-THERE"]
+    operations = manager.get(reverse("admin:production_operation_changelist"))
+    assert [op.order.code for op in operations.context["cl"].result_list] == ["PO-THERE"]
+    every = manager.get(orders, {"site": "all"})
+    assert {o.code for o in every.context["cl"].result_list} == {"PO-HERE", "PO-THERE"}
+    assert 'data-site="SITE-OTHER"' in manager.get("/admin/").content.decode()  # remembered
+    manager.get("/admin/", {"site": site.pk})
+    assert [o.code for o in manager.get(orders).context["cl"].result_list] == ["PO-HERE"]

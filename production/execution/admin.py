@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from mes.admin import ReadOnlyAdmin, ServiceModelAdmin
+from mes.admin import SITE_SESSION_KEY, ReadOnlyAdmin, ServiceModelAdmin
 from mes.audit import plain_decimal
 from mes.errors import DomainError
 
@@ -29,6 +29,9 @@ from ..models import (
 )
 from . import services
 from .selectors import with_delivery_risk
+
+# The site filter's value that shows every site.
+ALL_SITES = "all"
 
 HEADER_FIELDS = (
     "code",
@@ -79,18 +82,35 @@ class OperationInline(admin.TabularInline):
 
 
 class SiteFilter(admin.SimpleListFilter):
-    """Rows of one site: ``site_path`` leads from the row to its work center's site."""
+    """Rows of one site: ``site_path`` leads from the row to its site. A list opens on the
+    site last chosen on the plant overview (``SITE_SESSION_KEY``); *All* shows every site."""
 
     title = _("site")
     parameter_name = "site"
     site_path = "work_center__area__site"
 
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        remembered = request.session.get(SITE_SESSION_KEY)
+        if self.parameter_name not in self.used_parameters and remembered:
+            self.used_parameters[self.parameter_name] = str(remembered)
+
     def lookups(self, request, model_admin):
         return [(str(site.pk), str(site)) for site in Site.objects.order_by("code")]
 
+    def choices(self, changelist):
+        every, *sites = super().choices(changelist)
+        every["selected"] = self.site_id() is None
+        every["query_string"] = changelist.get_query_string({self.parameter_name: ALL_SITES})
+        return [every, *sites]
+
+    def site_id(self) -> str | None:
+        value = self.value()
+        return value if value and value.isdigit() else None
+
     def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit():
-            return queryset.filter(**{f"{self.site_path}_id": self.value()})
+        if self.site_id():
+            return queryset.filter(**{f"{self.site_path}_id": self.site_id()})
         return queryset
 
 
@@ -98,9 +118,9 @@ class OrderSiteFilter(SiteFilter):
     """Orders with an operation at one of the site's work centers."""
 
     def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit():
+        if self.site_id():
             at_site = Operation.objects.filter(
-                order=OuterRef("pk"), work_center__area__site_id=self.value()
+                order=OuterRef("pk"), work_center__area__site_id=self.site_id()
             )
             return queryset.filter(Exists(at_site))
         return queryset
