@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -84,6 +84,17 @@ def get_on_hand(item: Item, *, lot: Lot | None = None, location: Location | None
     if location is not None:
         balances = balances.filter(location=location)
     return balances.aggregate(total=Sum("qty"))["total"] or Decimal(0)
+
+
+def list_on_hand_by_location(item_ids: Iterable[int]) -> dict[tuple[int, int], Decimal]:
+    """On hand per (item id, location id) of the items, all lots added up (one query)."""
+    balances = (
+        StockBalance.objects.filter(item_id__in=set(item_ids))
+        .values_list("item_id", "location_id")
+        .annotate(total=Sum("qty"))
+        .order_by()
+    )
+    return {(item_id, location_id): total for item_id, location_id, total in balances}
 
 
 def list_stock(**filters) -> QuerySet[StockBalance]:

@@ -17,6 +17,9 @@ from .models import ApiKey, AuditEntry, UserProfile, WebhookDelivery, WebhookEnd
 from .webhooks import services as webhook_services
 
 admin.site.site_header = _("MES administration")
+# The site a person last chose on the plant overview (the admin home): "my site", which
+# the lists filtered by site open on.
+SITE_SESSION_KEY = "my_site"
 admin.site.site_title = _("MES")
 admin.site.index_title = _("Plant")
 

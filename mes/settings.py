@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "quality",
     "orders",
     "seeds",
+    "cockpit",
 ]
 
 MIDDLEWARE = [

@@ -10,15 +10,28 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from mes.admin import ReadOnlyAdmin, ServiceModelAdmin
+from mes.admin import SITE_SESSION_KEY, ReadOnlyAdmin, ServiceModelAdmin
 from mes.audit import plain_decimal
 from mes.errors import DomainError
 
-from ..models import LabourRecord, LotGenealogy, Operation, OperationEvent, ProductionOrder
+from ..models import (
+    LabourRecord,
+    LotGenealogy,
+    Operation,
+    OperationEvent,
+    ProductionOrder,
+    Site,
+)
 from . import services
+from .selectors import with_delivery_risk
+
+# The site filter's value that shows every site.
+ALL_SITES = "all"
 
 HEADER_FIELDS = (
     "code",
@@ -68,12 +81,74 @@ class OperationInline(admin.TabularInline):
         return False
 
 
+class SiteFilter(admin.SimpleListFilter):
+    """Rows of one site: ``site_path`` leads from the row to its site. A list opens on the
+    site last chosen on the plant overview (``SITE_SESSION_KEY``); *All* shows every site."""
+
+    title = _("site")
+    parameter_name = "site"
+    site_path = "work_center__area__site"
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        remembered = request.session.get(SITE_SESSION_KEY)
+        if self.parameter_name not in self.used_parameters and remembered:
+            self.used_parameters[self.parameter_name] = str(remembered)
+
+    def lookups(self, request, model_admin):
+        return [(str(site.pk), str(site)) for site in Site.objects.order_by("code")]
+
+    def choices(self, changelist):
+        every, *sites = super().choices(changelist)
+        every["selected"] = self.site_id() is None
+        every["query_string"] = changelist.get_query_string({self.parameter_name: ALL_SITES})
+        return [every, *sites]
+
+    def site_id(self) -> str | None:
+        value = self.value()
+        return value if value and value.isdigit() else None
+
+    def queryset(self, request, queryset):
+        if self.site_id():
+            return queryset.filter(**{f"{self.site_path}_id": self.site_id()})
+        return queryset
+
+
+class OrderSiteFilter(SiteFilter):
+    """Orders with an operation at one of the site's work centers."""
+
+    def queryset(self, request, queryset):
+        if self.site_id():
+            at_site = Operation.objects.filter(
+                order=OuterRef("pk"), work_center__area__site_id=self.site_id()
+            )
+            return queryset.filter(Exists(at_site))
+        return queryset
+
+
+class DeliveryFilter(admin.SimpleListFilter):
+    """Late orders (due before today) and those planned to finish after their due date."""
+
+    title = _("delivery")
+    parameter_name = "delivery"
+
+    def lookups(self, request, model_admin):
+        return (("late", _("late")), ("at_risk", _("late or at risk")))
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("late", "at_risk"):
+            return queryset
+        today = timezone.localdate()
+        risky = with_delivery_risk(queryset, today=today, zone=timezone.get_current_timezone_name())
+        return risky.filter(due_date__lt=today) if self.value() == "late" else risky
+
+
 @admin.register(ProductionOrder)
 class ProductionOrderAdmin(ServiceModelAdmin):
     list_display = ("code", "item", "qty", "due_date", "priority", "status", "qty_good")
-    list_filter = ("status", "due_date", "item")
+    list_filter = (OrderSiteFilter, "status", DeliveryFilter, "due_date", "item")
     list_select_related = ("item",)
-    search_fields = ("code", "sales_order_code")
+    search_fields = ("code", "sales_order_code", "item__code", "item__name")
     date_hierarchy = "due_date"
     fields = HEADER_FIELDS + STATE_FIELDS
     readonly_fields = STATE_FIELDS
@@ -173,9 +248,22 @@ class OperationAdmin(ReadOnlyAdmin):
         "actual_start",
         "actual_end",
     )
-    list_filter = ("status", "work_center")
+    list_filter = (
+        SiteFilter,
+        "status",
+        "work_center__area",
+        "work_center",
+        ("planned_end", admin.DateFieldListFilter),
+        ("actual_start", admin.DateFieldListFilter),
+    )
     list_select_related = ("order", "work_center", "machine")
-    search_fields = ("order__code", "name")
+    search_fields = ("order__code", "order__item__code", "name", "machine__code")
+
+
+class OperationSiteFilter(SiteFilter):
+    """Rows of an operation at one of the site's work centers."""
+
+    site_path = "operation__work_center__area__site"
 
 
 @admin.register(OperationEvent)
@@ -192,18 +280,27 @@ class OperationEventAdmin(ReadOnlyAdmin):
         "reason",
         "actor",
     )
-    list_filter = ("kind", ("at", admin.DateFieldListFilter))
+    list_filter = (
+        OperationSiteFilter,
+        "kind",
+        "operation__work_center",
+        ("at", admin.DateFieldListFilter),
+    )
     list_select_related = ("operation__order", "machine", "reason", "actor")
-    search_fields = ("operation__order__code", "client_ref")
+    search_fields = ("operation__order__code", "operation__order__item__code", "client_ref")
     date_hierarchy = "at"
 
 
 @admin.register(LabourRecord)
 class LabourRecordAdmin(ReadOnlyAdmin):
     list_display = ("operation", "operator", "started_at", "ended_at")
-    list_filter = (("started_at", admin.DateFieldListFilter),)
+    list_filter = (
+        OperationSiteFilter,
+        "operation__work_center",
+        ("started_at", admin.DateFieldListFilter),
+    )
     list_select_related = ("operation__order", "operator")
-    search_fields = ("operation__order__code", "operator__username")
+    search_fields = ("operation__order__code", "operation__order__item__code", "operator__username")
 
 
 @admin.register(LotGenealogy)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import F, Max, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncDate
 
 from inventory import selectors as inventory_selectors
-from inventory.models import Item, Lot
+from inventory.models import BomLine, Item, Lot
 from mes.models import QTY_DECIMAL_PLACES
 
 from ..models import LabourRecord, LotGenealogy, Operation, ProductionOrder, WorkCenter
@@ -158,13 +162,51 @@ class Shortage:
 
 def material_shortages(order: ProductionOrder) -> list[Shortage]:
     """The BOM components the issue location holds less of than the whole order needs."""
-    if order.bom_id is None:
-        return []
+    return list_material_shortages([order])[order.pk]
+
+
+def list_material_shortages(orders: Iterable[ProductionOrder]) -> dict[int, list[Shortage]]:
+    """Per order id, ``material_shortages`` of each order, in two queries for all of them
+    (the BOM lines, the balances of their components)."""
+    orders = list(orders)
     step = Decimal(1).scaleb(-QTY_DECIMAL_PLACES)
-    shortages = []
-    for line in order.bom.lines.select_related("component").order_by("line"):
-        required = (line.qty_per * order.qty).quantize(step, rounding=ROUND_HALF_UP)
-        available = inventory_selectors.get_on_hand(line.component, location=order.issue_location)
-        if available < required:
-            shortages.append(Shortage(item=line.component, required=required, available=available))
-    return shortages
+    lines_of: dict[int, list[BomLine]] = defaultdict(list)
+    bom_ids = {order.bom_id for order in orders if order.bom_id is not None}
+    for line in BomLine.objects.filter(bom_id__in=bom_ids).select_related("component"):
+        lines_of[line.bom_id].append(line)
+    at_location = inventory_selectors.list_on_hand_by_location(
+        line.component_id for lines in lines_of.values() for line in lines
+    )
+    anywhere: dict[int, Decimal] = defaultdict(Decimal)
+    for (item_id, _location_id), total in at_location.items():
+        anywhere[item_id] += total
+    found: dict[int, list[Shortage]] = {}
+    for order in orders:
+        shortages = []
+        for line in sorted(lines_of.get(order.bom_id, []), key=lambda line: line.line):
+            required = (line.qty_per * order.qty).quantize(step, rounding=ROUND_HALF_UP)
+            available = (
+                anywhere[line.component_id]
+                if order.issue_location_id is None
+                else at_location.get((line.component_id, order.issue_location_id), Decimal(0))
+            )
+            if available < required:
+                shortages.append(
+                    Shortage(item=line.component, required=required, available=available)
+                )
+        found[order.pk] = shortages
+    return found
+
+
+def with_delivery_risk(
+    orders: QuerySet[ProductionOrder], *, today: date, zone: str
+) -> QuerySet[ProductionOrder]:
+    """The active ones of ``orders`` that are late (due before ``today``) or at risk (an
+    operation is planned to end after the due date, in plant-local days), with
+    ``planned_finish``, the last planned end of their operations."""
+    return (
+        orders.filter(status__in=ProductionOrder.ACTIVE_STATUSES)
+        .annotate(planned_finish=Max("operations__planned_end"))
+        .annotate(planned_finish_day=TruncDate("planned_finish", tzinfo=ZoneInfo(zone)))
+        .filter(Q(due_date__lt=today) | Q(planned_finish_day__gt=F("due_date")))
+    )
