@@ -20,10 +20,8 @@ import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from _django import bench_database
@@ -31,38 +29,19 @@ from _django import bench_database
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class Receiver:
-    def __init__(self) -> None:
-        self.arrivals: dict[str, float] = {}
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with receiver.lock:
-                    key = f"{self.path} {self.headers['webhook-id']}"  # an event goes to each
-                    receiver.arrivals.setdefault(key, time.time())
-                self.send_response(204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-
-    def wait_for(self, count: int, timeout: float) -> None:
-        deadline = time.time() + timeout
-        while len(self.arrivals) < count and time.time() < deadline:
-            time.sleep(0.05)
-        if len(self.arrivals) < count:
-            raise SystemExit(f"only {len(self.arrivals)} of {count} events arrived")
+def wait_for(receiver, count: int, timeout: float) -> dict[str, float]:
+    """Until `count` distinct (path, webhook-id) have arrived: their first arrival times."""
+    deadline = time.time() + timeout
+    while True:
+        with receiver.lock:
+            arrivals: dict[str, float] = {}
+            for got in receiver.received:
+                arrivals.setdefault(f"{got.path} {got.event_id}", got.at)
+        if len(arrivals) >= count:
+            return arrivals
+        if time.time() > deadline:
+            raise SystemExit(f"only {len(arrivals)} of {count} events arrived")
+        time.sleep(0.05)
 
 
 def start_worker(database: str) -> subprocess.Popen:
@@ -119,6 +98,8 @@ def main() -> None:
                 )
             return time.time()  # committed
 
+        from mes.tests.webhook_factories import Receiver
+
         receiver = Receiver()
         events = [WebhookEndpoint.EventType.STOCK_RECEIVED]
 
@@ -137,18 +118,18 @@ def main() -> None:
             WebhookEndpoint.objects.all().delete()
             for n in range(endpoints):
                 webhooks.create_endpoint(actor=None, url=f"{receiver.url}/{n}", events=events)
-            receiver.arrivals.clear()
+            receiver.received.clear()
             per_endpoint = args.events // endpoints
             for _ in range(per_endpoint):
                 receive()
             expected = per_endpoint * endpoints
             worker = start_worker(database)
             try:
-                receiver.wait_for(expected, timeout=600)
+                arrivals = wait_for(receiver, expected, timeout=600)
             finally:
                 worker.terminate()
                 worker.wait(timeout=60)
-            times = sorted(receiver.arrivals.values())
+            times = sorted(arrivals.values())
             rate = (len(times) - 1) / (times[-1] - times[0])
             print(
                 f"{f'worker, {endpoints} endpoint(s), {expected} queued':<44} {rate:8.0f} "
@@ -158,7 +139,7 @@ def main() -> None:
 
         WebhookEndpoint.objects.all().delete()
         webhooks.create_endpoint(actor=None, url=receiver.url, events=events)
-        receiver.arrivals.clear()
+        receiver.received.clear()
         worker = start_worker(database)
         try:
             time.sleep(5)  # the worker is up
@@ -169,7 +150,7 @@ def main() -> None:
                 next_at += gap
                 committed.append(receive())
                 time.sleep(max(0.0, next_at - time.time()))
-            receiver.wait_for(len(committed), timeout=120)
+            arrivals = wait_for(receiver, len(committed), timeout=120)
         finally:
             worker.terminate()
             worker.wait(timeout=60)
@@ -178,16 +159,13 @@ def main() -> None:
             .order_by("event__created_at")
             .values_list("event__event_id", flat=True)
         )
-        delays = [
-            (receiver.arrivals[f"/hooks {i}"] - c) * 1000
-            for i, c in zip(ids, committed, strict=True)
-        ]
+        delays = [(arrivals[f"/hooks {i}"] - c) * 1000 for i, c in zip(ids, committed, strict=True)]
         print(
             f"{f'commit → delivered at {args.rate:g}/s for {args.seconds:g} s':<44} "
             f"p50 {statistics.median(delays):6.1f} ms  p95 {percentile(delays, 0.95):6.1f} ms  "
             f"max {max(delays):6.1f} ms  ({len(delays)} events, {body_bytes} bytes each)"
         )
-        receiver.server.shutdown()
+        receiver.close()
 
 
 if __name__ == "__main__":

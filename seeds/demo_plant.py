@@ -469,6 +469,19 @@ OPENING_LOTS = ("R2610-01", "R2611-01")
 OPENING_STOCK_KG = 40_000
 OPENING_STOCK_EA = 20_000
 
+
+def opening_stock() -> list[tuple[ItemData, str | None, Decimal]]:
+    """(raw material, lot or None, quantity) received into OPENING_STOCK_LOCATION."""
+    receipts = []
+    for data in ITEMS:
+        if data.kind != RAW:
+            continue
+        total = OPENING_STOCK_KG if data.uom == "KG" else OPENING_STOCK_EA
+        lots = OPENING_LOTS if data.tracking == "lot" else (None,)
+        receipts += [(data, lot, Decimal(total) / len(lots)) for lot in lots]
+    return receipts
+
+
 SALES_ORDERS = [
     SalesOrderData("SO-DEMO-0001", "MOBIS", (("58180-P2000", 1200, 14), ("58230-P2000", 800, 21))),
     SalesOrderData("SO-DEMO-0002", "HLMANDO", (("58180-P2000", 600, 18),)),

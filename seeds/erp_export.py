@@ -15,18 +15,9 @@ def _qty(value: Decimal | int) -> str:
 
 def demo_plant_for_erp() -> dict[str, Any]:
     opening = []
-    for data in demo.ITEMS:
-        if data.kind != demo.RAW:
-            continue
-        total = demo.OPENING_STOCK_KG if data.uom == "KG" else demo.OPENING_STOCK_EA
-        lots = demo.OPENING_LOTS if data.tracking == "lot" else (None,)
-        for lot in lots:
-            receipt = {
-                "item": data.code,
-                "qty": _qty(Decimal(total) / len(lots)),
-                "location": demo.OPENING_STOCK_LOCATION,
-            }
-            opening.append({**receipt, "lot": lot} if lot else receipt)
+    for data, lot, qty in demo.opening_stock():
+        receipt = {"item": data.code, "qty": _qty(qty), "location": demo.OPENING_STOCK_LOCATION}
+        opening.append({**receipt, "lot": lot} if lot else receipt)
     return {
         "site_and_areas_in_the_admin": {"site": demo.SITE["code"], "areas": list(demo.AREAS)},
         "uoms": [{"code": c, "name": n, "decimals": d} for c, n, d in demo.UNITS],

@@ -178,25 +178,20 @@ class _Loader:
             for code, name, kind in demo.LOCATIONS
         }
         store = locations[demo.OPENING_STOCK_LOCATION]
-        for data in demo.ITEMS:
-            if data.kind != demo.RAW:
+        for data, lot, qty in demo.opening_stock():
+            client_ref = f"demo-opening-stock:{data.code}:{lot or '-'}"
+            if StockMove.objects.filter(client_ref=client_ref).exists():
                 continue
-            total = demo.OPENING_STOCK_KG if data.uom == "KG" else demo.OPENING_STOCK_EA
-            lots = demo.OPENING_LOTS if data.tracking == "lot" else (None,)
-            for lot in lots:
-                client_ref = f"demo-opening-stock:{data.code}:{lot or '-'}"
-                if StockMove.objects.filter(client_ref=client_ref).exists():
-                    continue
-                inventory_services.receive_stock(
-                    actor=self.actor,
-                    item=items[data.code],
-                    qty=Decimal(total) / len(lots),
-                    location=store,
-                    lot_code=lot,
-                    reference="demo opening stock",
-                    client_ref=client_ref,
-                )
-                self.created[StockMove._meta.verbose_name_plural] += 1
+            inventory_services.receive_stock(
+                actor=self.actor,
+                item=items[data.code],
+                qty=qty,
+                location=store,
+                lot_code=lot,
+                reference="demo opening stock",
+                client_ref=client_ref,
+            )
+            self.created[StockMove._meta.verbose_name_plural] += 1
 
     def load_reasons(self) -> None:
         for reason in demo.REASONS:

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from inventory import selectors, services
 from inventory.models import Bom, Item, Location, Lot, StockBalance, StockMove, UnitOfMeasure
-from mes.api.bulk import BulkUpsertView, bulk_schema, code_upsert, version_upsert
+from mes.api.bulk import CodeBulkView, VersionBulkView, bulk_schema
 from mes.api.filters import UpdatedAfterFilterSet, UtcIsoDateTimeFilter
 from mes.api.viewsets import ApiViewSetMixin, CodeRef, CodeResourceViewSet
 from mes.errors import NotFound
@@ -124,14 +124,12 @@ class ItemViewSet(CodeResourceViewSet):
 
 
 @extend_schema_view(post=bulk_schema(ItemSerializer, _("Upsert many items")))
-class ItemBulkView(BulkUpsertView):
+class ItemBulkView(CodeBulkView):
     """Items in bulk: each record as a PUT on `items/{code}/` (see `mes/api/bulk.py`)."""
 
     queryset = Item.objects.all()
     record_serializer_class = ItemSerializer
-
-    def upsert(self, values):
-        return code_upsert(ItemViewSet, values, self.request.user)
+    resource = ItemViewSet
 
 
 class BomRecordSerializer(BomInputSerializer):
@@ -139,20 +137,13 @@ class BomRecordSerializer(BomInputSerializer):
 
 
 @extend_schema_view(post=bulk_schema(BomRecordSerializer, _("Replace many items' BOMs")))
-class BomBulkView(BulkUpsertView):
+class BomBulkView(VersionBulkView):
     """BOMs in bulk: each record {item, components} as a PUT on `items/{item}/bom/`."""
 
     queryset = Bom.objects.all()
     record_serializer_class = BomRecordSerializer
-    key_field = "item"
-
-    def upsert(self, values):
-        return version_upsert(
-            services.replace_bom,
-            values["item"],
-            self.request.user,
-            components=values["components"],
-        )
+    list_field = "components"
+    replace = staticmethod(services.replace_bom)
 
 
 # --- stock -----------------------------------------------------------------------

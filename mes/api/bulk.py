@@ -119,14 +119,28 @@ def bulk_schema(record_serializer: type[serializers.Serializer], what: str):
     )
 
 
-def code_upsert(viewset: type, values: dict[str, Any], actor) -> str:
-    """A coded resource's record through its viewset's upsert service (as PUT does)."""
-    code = values.pop("code")
-    _obj, created = viewset.upsert_service(actor=actor, code=code, **values)
-    return CREATED if created else UPDATED
+class CodeBulkView(BulkUpsertView):
+    # Records of a coded resource, each through its viewset's upsert service (as PUT).
+    resource: type  # the resource's CodeResourceViewSet
+
+    def upsert(self, values: dict[str, Any]) -> str:
+        code = values.pop("code")
+        _obj, created = self.resource.upsert_service(actor=self.request.user, code=code, **values)
+        return CREATED if created else UPDATED
 
 
-def version_upsert(replace, item: models.Model, actor, **values: Any) -> str:
-    """A versioned list (BOM, routing) through its replace service."""
-    _version, created = replace(item, actor=actor, **values)
-    return CREATED if created else UNCHANGED
+class VersionBulkView(BulkUpsertView):
+    # An item's versioned list (BOM components, routing operations) per record, through its
+    # replace service: a new version, or unchanged when equal to the active one.
+    key_field = "item"
+    list_field: str  # "components", "operations"
+
+    def replace(self, item: models.Model, *, actor, **values: Any) -> tuple[Any, bool]:
+        raise NotImplementedError
+
+    def upsert(self, values: dict[str, Any]) -> str:
+        field = self.list_field
+        _version, created = self.replace(
+            values["item"], actor=self.request.user, **{field: values[field]}
+        )
+        return CREATED if created else UNCHANGED

@@ -15,6 +15,7 @@ from mes.webhooks import services
 
 @dataclass
 class Received:
+    path: str
     headers: dict[str, str]
     body: bytes
     at: float
@@ -45,7 +46,12 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
                     receiver.received.append(
-                        Received({k.lower(): v for k, v in self.headers.items()}, body, time.time())
+                        Received(
+                            self.path,
+                            {k.lower(): v for k, v in self.headers.items()},
+                            body,
+                            time.time(),
+                        )
                     )
                     answer = receiver.answer(len(receiver.received))
                 if isinstance(answer, float):

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 
-from mes.api.bulk import BulkUpsertView, bulk_schema, code_upsert
+from mes.api.bulk import CodeBulkView, bulk_schema
 from mes.api.filters import UpdatedAfterFilterSet
 from mes.api.viewsets import CodeResourceViewSet
 from orders import selectors, services
@@ -35,14 +35,12 @@ class CustomerViewSet(CodeResourceViewSet):
 
 
 @extend_schema_view(post=bulk_schema(CustomerSerializer, _("Upsert many customers")))
-class CustomerBulkView(BulkUpsertView):
+class CustomerBulkView(CodeBulkView):
     """Customers in bulk: each record as a PUT on `customers/{code}/`."""
 
     queryset = Customer.objects.all()
     record_serializer_class = CustomerSerializer
-
-    def upsert(self, values):
-        return code_upsert(CustomerViewSet, values, self.request.user)
+    resource = CustomerViewSet
 
 
 class SalesOrderFilter(UpdatedAfterFilterSet):

@@ -5,7 +5,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 
 from inventory.models import Item
-from mes.api.bulk import BulkUpsertView, bulk_schema, version_upsert
+from mes.api.bulk import VersionBulkView, bulk_schema
 from mes.api.filters import UpdatedAfterFilterSet
 from mes.api.viewsets import CodeRef, CodeResourceViewSet
 from mes.errors import NotFound
@@ -145,20 +145,13 @@ class RoutingRecordSerializer(RoutingSerializer):
 
 
 @extend_schema_view(post=bulk_schema(RoutingRecordSerializer, _("Replace many items' routings")))
-class RoutingBulkView(BulkUpsertView):
+class RoutingBulkView(VersionBulkView):
     """Routings in bulk: each record {item, operations} as a PUT on `items/{item}/routing/`."""
 
     queryset = Routing.objects.all()
     record_serializer_class = RoutingRecordSerializer
-    key_field = "item"
-
-    def upsert(self, values):
-        return version_upsert(
-            services.replace_routing,
-            values["item"],
-            self.request.user,
-            operations=values["operations"],
-        )
+    list_field = "operations"
+    replace = staticmethod(services.replace_routing)
 
 
 class ItemRoutingVersionsView(generics.ListAPIView):
