@@ -155,7 +155,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["mes.api.permissions.RoleModelPermissions"],
     "DEFAULT_PAGINATION_CLASS": "mes.api.pagination.StandardPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["mes.api.filters.StrictFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "mes.api.schema.MesAutoSchema",
     "EXCEPTION_HANDLER": "mes.api.exceptions.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -209,6 +209,11 @@ SPECTACULAR_SETTINGS = {
         "LotHoldSourceEnum": "quality.models.LotHold.Source",
         "ScheduleStatusEnum": "production.models.Schedule.Status",
         "ScheduleObjectiveEnum": "production.models.Schedule.Objective",
+        # Named here as well since an upsert's body is a component of its own.
+        "ItemKindEnum": "inventory.models.Item.Kind",
+        "LocationKindEnum": "inventory.models.Location.Kind",
+        "ReasonCodeKindEnum": "production.models.ReasonCode.Kind",
+        "InspectionPlanKindEnum": "quality.models.InspectionPlan.Kind",
     },
 }
 

@@ -34,6 +34,12 @@ class CodeRef(serializers.SlugRelatedField):
         kwargs.setdefault("slug_field", "code")
         super().__init__(**kwargs)
 
+    def to_internal_value(self, data):
+        # No record's key holds a NUL byte, and PostgreSQL cannot even be asked for one.
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=repr(data))
+        return super().to_internal_value(data)
+
 
 class ApiViewSetMixin(IdempotentPostMixin):
     # What every API view shares: idempotent POST, the acting user for services.

@@ -67,13 +67,35 @@ def test_off_means_no_limit(rates, api_client_for):
     assert {client.get(URL).status_code for _ in range(10)} == {200}
 
 
-def test_page_size_is_capped_at_1000(erp):
+def test_page_size_is_1_to_1000(erp):
     CustomerFactory.create_batch(3)
-    response = erp.get(URL, {"page_size": 5000})
-    assert response.status_code == 200
-    assert response.json()["count"] == 3
-    big = erp.get(URL, {"page_size": 1})
-    assert len(big.json()["results"]) == 1 and big.json()["next"]
+    assert len(erp.get(URL, {"page_size": 1000}).json()["results"]) == 3
+    page = erp.get(URL, {"page_size": 1}).json()
+    assert len(page["results"]) == 1 and page["next"]
+    for bad in ("1001", "0", "-1", "abc", "", "１"):
+        response = erp.get(URL, {"page_size": bad})
+        assert response.status_code == 400, bad
+        assert list(response.json()["errors"]) == ["page_size"]
+    assert erp.get(URL + "?page_size=5&page_size=6").status_code == 400
+    assert erp.get(URL + "?page=").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "query,name",
+    [
+        ("updated_after=", "updated_after"),
+        ("status=", "status"),
+        ("is_active=maybe", "is_active"),
+        ("code=A&code=B", "code"),
+    ],
+)
+def test_a_filter_given_empty_twice_or_wrong_is_400(erp, query, name):
+    path = "/api/v1/sales-orders/" if name == "status" else "/api/v1/machines/"
+    if name == "code":
+        path = URL
+    response = erp.get(f"{path}?{query}")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [name]
 
 
 def test_the_request_body_limit_is_a_setting(settings):

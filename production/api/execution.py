@@ -178,7 +178,7 @@ class TraceSerializer(serializers.Serializer):
 
 class StartSerializer(serializers.Serializer):
     machine = CodeRef(queryset=Machine.objects.all(), required=False, allow_null=True)
-    operator = serializers.SlugRelatedField(
+    operator = CodeRef(
         slug_field="username",
         queryset=User.objects.filter(is_active=True),
         required=False,

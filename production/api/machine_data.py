@@ -16,7 +16,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
-from mes.api.viewsets import ApiViewSetMixin
+from mes.api.viewsets import ApiViewSetMixin, CodeRef
 from mes.errors import InvalidInput
 
 from ..models import DowntimeClassification, Machine, MachineEvent, ReasonCode, WorkCenter
@@ -118,12 +118,8 @@ MACHINE_WINDOW = [
 
 
 class OeeQuerySerializer(serializers.Serializer):
-    machine = serializers.SlugRelatedField(
-        slug_field="code", queryset=Machine.objects.select_related("work_center"), required=False
-    )
-    work_center = serializers.SlugRelatedField(
-        slug_field="code", queryset=WorkCenter.objects.all(), required=False
-    )
+    machine = CodeRef(queryset=Machine.objects.select_related("work_center"), required=False)
+    work_center = CodeRef(queryset=WorkCenter.objects.all(), required=False)
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
     group = serializers.ChoiceField(choices=oee_model.GROUPS, default="shift")
@@ -131,7 +127,7 @@ class OeeQuerySerializer(serializers.Serializer):
     def to_internal_value(self, data):
         values = {key: data.get(key) for key in ("machine", "work_center", "group")}
         values |= {"start": data.get("from"), "end": data.get("to")}
-        return super().to_internal_value({k: v for k, v in values.items() if v})
+        return super().to_internal_value({k: v for k, v in values.items() if v is not None})
 
     def validate(self, attrs):
         if bool(attrs.get("machine")) == bool(attrs.get("work_center")):
@@ -228,9 +224,9 @@ class DowntimeSerializer(serializers.Serializer):
 
 
 class ClassifySerializer(serializers.Serializer):
-    machine = serializers.SlugRelatedField(slug_field="code", queryset=Machine.objects.all())
+    machine = CodeRef(queryset=Machine.objects.all())
     started_at = serializers.DateTimeField()
-    reason = serializers.SlugRelatedField(slug_field="code", queryset=ReasonCode.objects.all())
+    reason = CodeRef(queryset=ReasonCode.objects.all())
 
 
 class DowntimeView(generics.GenericAPIView):

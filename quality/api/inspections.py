@@ -8,6 +8,8 @@ serves the control chart as JSON, `spc/{item}/{code}/svg/` as a picture.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.urls import re_path
@@ -433,7 +435,9 @@ class BaselineSerializer(serializers.Serializer):
     end = serializers.DateTimeField(source="to")
 
     def to_internal_value(self, data):
-        return super().to_internal_value({"start": data.get("from"), "end": data.get("to")})
+        if isinstance(data, Mapping):  # anything else is refused by the serializer (400)
+            data = {"start": data.get("from"), "end": data.get("to")}
+        return super().to_internal_value(data)
 
 
 class FrozenLimitsSerializer(serializers.ModelSerializer):

@@ -383,7 +383,8 @@ class KpiQuerySerializer(serializers.Serializer):
 
     def to_internal_value(self, data):
         values = {"start": data.get("from"), "end": data.get("to"), "group": data.get("group")}
-        return super().to_internal_value({k: v for k, v in values.items() if v})
+        # Given but empty is a 400 naming the parameter, not "the default".
+        return super().to_internal_value({k: v for k, v in values.items() if v is not None})
 
     def validate(self, attrs):
         today = timezone.localdate()

@@ -1,0 +1,116 @@
+"""Schemathesis against the served OpenAPI schema, in-process (WSGI), on the demo plant.
+
+Every operation of `/api/v1/schema/` gets schema-valid and schema-invalid requests
+(strings with NUL bytes and any unicode, out-of-range numbers, wrong types, missing
+fields), sent with a key that may write. No answer may be a 5xx, every answer must be
+what the schema says (status, content type, headers, body), and invalid data must be
+refused (a schema-valid request may be refused too: see NOT_CHECKED). Fixed seed, so CI
+runs the same cases each time.
+"""
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from django.utils import timezone
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from mes.services import create_api_key
+from seeds.services import load_demo_plant
+
+pytestmark = pytest.mark.django_db
+
+# Writes of machine data need a gateway key; everything else an ERP key.
+GATEWAY_PATHS = ("/api/v1/machine-events/", "/api/v1/downtime/classify/")
+# Schema-valid data may still be refused: a code that names no record (400), a state
+# that forbids the step (409). The schema cannot say which codes exist.
+NOT_CHECKED = [positive_data_acceptance]
+EXAMPLES = 15  # per operation and mode
+FUZZ_SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@pytest.fixture
+def wsgi_app():
+    # The WSGI handler would close the test's connection (and its transaction) after
+    # each request, which Django's own test client prevents the same way.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield get_wsgi_application()
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def test_every_operation_answers_as_the_schema_says(wsgi_app):
+    load_demo_plant(today=timezone.localdate())
+    keys = {
+        role: create_api_key(actor=None, name=f"fuzz-{role}", role=role)[1]
+        for role in ("erp", "gateway")
+    }
+    schema = schemathesis.openapi.from_wsgi(
+        "/api/v1/schema/?format=json", wsgi_app, headers={"Authorization": f"Token {keys['erp']}"}
+    )
+    schema.config.generation.update(allow_x00=True)
+    failures = []
+    operations = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        operations += 1
+        role = "gateway" if operation.path.startswith(GATEWAY_PATHS) else "erp"
+        headers = {"Authorization": f"Token {keys[role]}"}
+        for mode in schemathesis.GenerationMode:
+
+            @FUZZ_SETTINGS
+            @given(case=operation.as_strategy(generation_mode=mode))
+            def run(case):
+                case.call_and_validate(
+                    headers=headers,  # noqa: B023
+                    excluded_checks=NOT_CHECKED,
+                )
+
+            try:
+                run()
+            except (Exception, BaseExceptionGroup) as exc:  # try every operation, report all
+                failures.append(f"{operation.label} ({mode.value}): {exc}")
+    assert operations > 50
+    assert not failures, "\n\n".join(failures)
+
+
+def _write_operations():
+    from drf_spectacular.generators import SchemaGenerator
+
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    return [
+        (method.upper(), path.replace("{", "").replace("}", "").replace("id", "1"))
+        for path, operations in sorted(paths.items())
+        for method in operations
+        if method in {"post", "put", "patch"}
+    ]
+
+
+HOSTILE_BODIES = {
+    "deep JSON": b"[" * 50_000 + b"]" * 50_000,
+    "huge numbers": b'{"qty": 1e400, "count_total": 1' + b"0" * 400 + b', "seq": -1e400}',
+    "NUL bytes": b'{"code": "A\\u0000B", "name": "\\u0000", "item": "\\u0000"}',
+    "unicode": '{"code": "부품-𝔘", "name": "\\ud800", "item": "\U0010ffff"}'.encode(),
+    "a list of NULs": b'[{"machine": "\\u0000", "ts": "\\u0000"}]',
+}
+
+
+@pytest.mark.parametrize("method,path", _write_operations())
+def test_hostile_bodies_are_refused_as_problems(api_client_for, method, path):
+    client = api_client_for("gateway" if path.startswith(GATEWAY_PATHS) else "erp")
+    client.raise_request_exception = False
+    for name, body in HOSTILE_BODIES.items():
+        response = client.generic(method, path, body, content_type="application/json")
+        assert response.status_code < 500, (name, response.content)
+        if response.status_code >= 400:
+            assert response["Content-Type"] == "application/problem+json", name
