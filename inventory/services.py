@@ -265,8 +265,9 @@ def create_location(
     name: str,
     kind: str = Location.Kind.STOCK,
     allow_negative: bool = False,
+    site=None,
 ) -> Location:
-    values = {"name": name, "kind": kind, "allow_negative": allow_negative}
+    values = {"name": name, "kind": kind, "allow_negative": allow_negative, "site": site}
     return create_record(Location, actor=actor, values={"code": code, **values})
 
 
@@ -277,8 +278,9 @@ def upsert_location(
     name: str,
     kind: str = Location.Kind.STOCK,
     allow_negative: bool = False,
+    site=None,
 ) -> tuple[Location, bool]:
-    values = {"name": name, "kind": kind, "allow_negative": allow_negative}
+    values = {"name": name, "kind": kind, "allow_negative": allow_negative, "site": site}
     return upsert_record(Location, actor=actor, code=code, values=values)
 
 

@@ -106,10 +106,10 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("name", "prefix", "role", "created_at", "last_used_at", "revoked_at")
-    list_filter = ("role",)
+    list_display = ("name", "prefix", "role", "site", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("role", "site")
     readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at", "user")
-    fields = ("name", "role", "prefix", "user", "created_at", "last_used_at", "revoked_at")
+    fields = ("name", "role", "site", "prefix", "user", "created_at", "last_used_at", "revoked_at")
     actions = ["revoke"]
 
     def has_change_permission(self, request, obj=None):
@@ -119,7 +119,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        key, raw = services.create_api_key(actor=request.user, name=obj.name, role=obj.role)
+        key, raw = services.create_api_key(
+            actor=request.user, name=obj.name, role=obj.role, site=obj.site
+        )
         obj.pk = key.pk
         self.message_user(
             request,
@@ -137,7 +139,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 class UserProfileInline(admin.StackedInline):
     model = UserProfile
     can_delete = False
-    fields = ("badge_id", "language", "failed_pin_attempts")
+    fields = ("badge_id", "language", "site", "failed_pin_attempts")
     readonly_fields = ("failed_pin_attempts",)
 
 

@@ -88,6 +88,19 @@ class AuditEntry(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
 
 
+def site_scope_field() -> models.ForeignKey:
+    """The one site a person or an API key is limited to over the API; empty: all sites."""
+    return models.ForeignKey(
+        "production.Site",
+        verbose_name=_("site"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Over the API this client sees and changes only this site's data."),
+    )
+
+
 class UserProfile(models.Model):
     """What a person needs beyond Django's user: badge and PIN for the tablet, language."""
 
@@ -104,6 +117,7 @@ class UserProfile(models.Model):
         blank=True,
         help_text=_("Empty: follow the browser."),
     )
+    site = site_scope_field()
 
     class Meta:
         verbose_name = _("user profile")
@@ -123,6 +137,7 @@ class ApiKey(models.Model):
     prefix = models.CharField(_("key prefix"), max_length=16, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     role = models.CharField(_("role"), max_length=32)
+    site = site_scope_field()
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)

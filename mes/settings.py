@@ -155,7 +155,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["mes.api.permissions.RoleModelPermissions"],
     "DEFAULT_PAGINATION_CLASS": "mes.api.pagination.StandardPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_FILTER_BACKENDS": ["mes.api.filters.StrictFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "mes.api.scoping.SiteScopeFilterBackend",
+        "mes.api.filters.StrictFilterBackend",
+    ],
     "DEFAULT_SCHEMA_CLASS": "mes.api.schema.MesAutoSchema",
     "EXCEPTION_HANDLER": "mes.api.exceptions.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

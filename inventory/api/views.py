@@ -9,9 +9,9 @@ from rest_framework.response import Response
 from inventory import selectors, services
 from inventory.models import Item, Location, Lot, StockBalance, StockMove, UnitOfMeasure
 from mes.api.filters import UpdatedAfterFilterSet, UtcIsoDateTimeFilter
+from mes.api.scoping import get_in_scope, in_scope
 from mes.api.viewsets import ApiViewSetMixin, CodeResourceViewSet
 from mes.errors import NotFound
-from mes.services import get_by_code
 
 from .serializers import (
     BomInputSerializer,
@@ -61,7 +61,7 @@ class ItemViewSet(CodeResourceViewSet):
 
     def _item(self) -> Item:
         # The path's item only: list filters in the query string do not apply here.
-        return get_by_code(Item, self.kwargs["code"])
+        return get_in_scope(Item, self.kwargs["code"])
 
     def _bom_response(self, bom, status_code=status.HTTP_200_OK) -> Response:
         return Response(BomSerializer(bom).data, status=status_code)
@@ -186,7 +186,9 @@ class _StockFilter(UpdatedAfterFilterSet):
         queryset=Item.objects.all(), to_field_name="code", help_text=_("An item's code.")
     )
     location = django_filters.ModelChoiceFilter(
-        queryset=Location.objects.all(), to_field_name="code", help_text=_("A location's code.")
+        queryset=lambda request: in_scope(Location.objects.all()),
+        to_field_name="code",
+        help_text=_("A location's code."),
     )
     lot = django_filters.CharFilter(
         method="filter_lot", help_text=_("A lot or serial number (of any item; add `item`).")

@@ -16,6 +16,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
+from mes.api.scoping import in_scope
 from mes.api.viewsets import ApiViewSetMixin, CodeRef
 from mes.errors import InvalidInput
 
@@ -85,7 +86,7 @@ class MachineEventIngestView(generics.GenericAPIView):
                 _("At most %(max)s events per request.") % {"max": MAX_BATCH},
                 field="non_field_errors",
             )
-        result = ingest_machine_events(rows)
+        result = ingest_machine_events(rows, machines=in_scope(Machine.objects.all()))
         if rows and len(result.rejected) == len(rows):
             errors = {
                 f"{bad['index']}.{name}": messages

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -127,16 +127,27 @@ def _well_formed(codes: Iterable[Any]) -> list[str]:
 
 
 def ingest_machine_events(
-    rows: Iterable[Any], *, source: str = MachineEvent.Source.API
+    rows: Iterable[Any],
+    *,
+    source: str = MachineEvent.Source.API,
+    machines: QuerySet[Machine] | None = None,
 ) -> IngestResult:
-    """Store a batch of machine events; see the module's docstring for the rules."""
+    """Store a batch of machine events; see the module's docstring for the rules.
+
+    `machines` limits which machines may be named (a client's site); default: all.
+    """
     rows = list(rows)
     if len(rows) > MAX_BATCH:
         raise ValueError(f"at most {MAX_BATCH} events per batch")
     # Only well-formed codes are looked up (a NUL byte cannot even be sent to PostgreSQL);
     # a row naming another is rejected below as an unknown machine or reason.
     codes = {row.get("machine") for row in rows if isinstance(row, Mapping)}
-    machines = {m.code: m for m in Machine.objects.filter(code__in=_well_formed(codes))}
+    machines = {
+        m.code: m
+        for m in (Machine.objects.all() if machines is None else machines).filter(
+            code__in=_well_formed(codes)
+        )
+    }
     reason_codes = {
         row.get("reason") for row in rows if isinstance(row, Mapping) and row.get("reason")
     }

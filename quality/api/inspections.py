@@ -23,6 +23,7 @@ from rest_framework.routers import SimpleRouter
 
 from inventory.models import Item, Lot, UnitOfMeasure
 from mes.api.filters import UtcIsoDateTimeFilter
+from mes.api.scoping import get_in_scope
 from mes.api.viewsets import (
     CODE_PATH_REGEX,
     ApiViewSetMixin,
@@ -32,7 +33,6 @@ from mes.api.viewsets import (
     RecordViewSet,
 )
 from mes.errors import InvalidInput, NotFound
-from mes.services import get_by_code
 from production.models import ProductionOrder
 
 from ..inspections import selectors, services
@@ -258,7 +258,7 @@ class InspectionViewSet(RecordViewSet):
         plan = services.get_plan(data.pop("plan")) if "plan" in data else None
         order = operation = None
         if "production_order" in data:
-            order = get_by_code(ProductionOrder, data.pop("production_order"))
+            order = get_in_scope(ProductionOrder, data.pop("production_order"))
         if "seq" in data:
             seq = data.pop("seq")
             if order is None:
