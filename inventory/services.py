@@ -280,7 +280,10 @@ def upsert_location(
     allow_negative: bool = False,
     site=None,
 ) -> tuple[Location, bool]:
-    values = {"name": name, "kind": kind, "allow_negative": allow_negative, "site": site}
+    """PUT semantics; without `site` an existing location keeps its site (new: shared)."""
+    values = {"name": name, "kind": kind, "allow_negative": allow_negative}
+    if site is not None:
+        values["site"] = site
     return upsert_record(Location, actor=actor, code=code, values=values)
 
 

@@ -12,9 +12,10 @@ import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.stateful import run_state_machine_as_test
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from mes.services import create_api_key
@@ -28,6 +29,7 @@ GATEWAY_PATHS = ("/api/v1/machine-events/", "/api/v1/downtime/classify/")
 # that forbids the step (409). The schema cannot say which codes exist.
 NOT_CHECKED = [positive_data_acceptance]
 EXAMPLES = 15  # per operation and mode
+STATEFUL_SCENARIOS = 150
 FUZZ_SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -39,42 +41,46 @@ FUZZ_SETTINGS = settings(
 
 
 @pytest.fixture
-def wsgi_app():
+def demo_api():
+    """The served schema of an app holding the demo plant, and a header per client."""
     # The WSGI handler would close the test's connection (and its transaction) after
     # each request, which Django's own test client prevents the same way.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield get_wsgi_application()
+    load_demo_plant(today=timezone.localdate())
+    headers = {
+        role: {"Authorization": f"Token {create_api_key(actor=None, name=role, role=role)[1]}"}
+        for role in ("erp", "gateway")
+    }
+    schema = schemathesis.openapi.from_wsgi(
+        "/api/v1/schema/?format=json", get_wsgi_application(), headers=headers["erp"]
+    )
+    schema.config.generation.update(allow_x00=True)
+    yield schema, headers
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 
 
-def test_every_operation_answers_as_the_schema_says(wsgi_app):
-    load_demo_plant(today=timezone.localdate())
-    keys = {
-        role: create_api_key(actor=None, name=f"fuzz-{role}", role=role)[1]
-        for role in ("erp", "gateway")
-    }
-    schema = schemathesis.openapi.from_wsgi(
-        "/api/v1/schema/?format=json", wsgi_app, headers={"Authorization": f"Token {keys['erp']}"}
-    )
-    schema.config.generation.update(allow_x00=True)
+def _client(path: str) -> str:
+    return "gateway" if path.startswith(GATEWAY_PATHS) else "erp"
+
+
+def test_every_operation_answers_as_the_schema_says(demo_api):
+    schema, headers = demo_api
     failures = []
     operations = 0
     for result in schema.get_all_operations():
         operation = result.ok()
         operations += 1
-        role = "gateway" if operation.path.startswith(GATEWAY_PATHS) else "erp"
-        headers = {"Authorization": f"Token {keys[role]}"}
         for mode in schemathesis.GenerationMode:
 
             @FUZZ_SETTINGS
             @given(case=operation.as_strategy(generation_mode=mode))
             def run(case):
-                case.call_and_validate(
-                    headers=headers,  # noqa: B023
-                    excluded_checks=NOT_CHECKED,
-                )
+                with transaction.atomic():  # a request's own transaction, as in production
+                    case.call_and_validate(
+                        headers=headers[_client(case.path)], excluded_checks=NOT_CHECKED
+                    )
 
             try:
                 run()
@@ -82,6 +88,43 @@ def test_every_operation_answers_as_the_schema_says(wsgi_app):
                 failures.append(f"{operation.label} ({mode.value}): {exc}")
     assert operations > 50
     assert not failures, "\n\n".join(failures)
+
+
+def test_sequences_of_calls_follow_the_schema(demo_api):
+    # Stateful: a response's values (a created record's code, a schedule's id) feed the
+    # next calls along the links Schemathesis infers from the schema.
+    schema, headers = demo_api
+    machine = schema.as_state_machine()
+
+    class Api(machine):
+        # Each scenario starts from the demo plant as loaded (a savepoint rolled back after
+        # it): Hypothesis needs the same calls to give the same answers in every scenario.
+        def setup(self):
+            self.savepoint = transaction.atomic()
+            self.savepoint.__enter__()
+
+        def teardown(self):
+            transaction.set_rollback(True)
+            self.savepoint.__exit__(None, None, None)
+
+        def get_call_kwargs(self, case):
+            return {"headers": headers[_client(case.path)]}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            # The headers apart, as call_and_validate passes them: the auth checks
+            # replay the request without them.
+            call_headers = kwargs.pop("headers", None)
+            case.validate_response(
+                response,
+                excluded_checks=NOT_CHECKED,
+                headers=call_headers,
+                transport_kwargs=kwargs or None,
+            )
+
+    run_state_machine_as_test(
+        Api,
+        settings=settings(FUZZ_SETTINGS, max_examples=STATEFUL_SCENARIOS, stateful_step_count=6),
+    )
 
 
 def _write_operations():

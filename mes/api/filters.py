@@ -6,20 +6,27 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 
 
-class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
-    """An ISO 8601 filter whose far-past/far-future values are clamped, not a 500.
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 time, cleaned to UTC; far-past/far-future values are clamped, not a 500.
 
     `updated_after=0001-01-01` means "everything", but in a zone east of UTC it is
-    before year 1 in UTC, which SQLite's adapter cannot store.
+    before year 1 in UTC, which SQLite's adapter cannot store; and PostgreSQL refuses
+    offsets beyond ±15:59 that ISO 8601 allows.
     """
 
-    def filter(self, qs, value):
-        if value is not None:
-            try:
-                value = value.astimezone(UTC)
-            except OverflowError:
-                value = (datetime.min if value.year == 1 else datetime.max).replace(tzinfo=UTC)
-        return super().filter(qs, value)
+    def clean(self, value):
+        value = super().clean(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            return (datetime.min if value.year == 1 else datetime.max).replace(tzinfo=UTC)
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    # Through the field, so that a filter with a `method` gets UTC too.
+    field_class = UtcIsoDateTimeField
 
 
 class UpdatedAfterFilterSet(django_filters.FilterSet):

@@ -75,21 +75,20 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 )
 
 
-def _null_in_source(field) -> bool:
-    """Whether a read-only related field's source passes a nullable foreign key (it is
-    then `null` in some answers: an operation's machine before it starts …)."""
-    model = getattr(getattr(field.parent, "Meta", None), "model", None)
-    for attr in field.source_attrs:
+def _source_fields(field) -> list:
+    """The model fields a read-only serializer field's source passes (empty if unknown)."""
+    model = getattr(getattr(getattr(field, "parent", None), "Meta", None), "model", None)
+    found = []
+    for attr in getattr(field, "source_attrs", ()):
         if model is None:
-            return False
+            return []
         try:
             model_field = model._meta.get_field(attr)
         except FieldDoesNotExist:
-            return False
-        if getattr(model_field, "null", False):
-            return True
+            return []
+        found.append(model_field)
         model = model_field.related_model
-    return False
+    return found
 
 
 class MesAutoSchema(AutoSchema):
@@ -125,11 +124,19 @@ class MesAutoSchema(AutoSchema):
         return name
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        # What a read-only field shows may be null (a nullable foreign key on its way, a
+        # default of None) or, for a choice, blank: the schema says so.
         meta = super()._map_serializer_field(field, direction, bypass_extensions)
-        if field.read_only and (
-            field.default is None or (isinstance(field, RelatedField) and _null_in_source(field))
+        if not field.read_only:
+            return meta
+        sources = _source_fields(field)
+        if field.default is None or (
+            isinstance(field, RelatedField) and any(f.null for f in sources)
         ):
             meta = {**meta, "nullable": True}
+        if isinstance(field, serializers.ChoiceField) and sources and sources[-1].blank:
+            choice = {key: value for key, value in meta.items() if key != "readOnly"}
+            meta = {"oneOf": [choice, {"type": "string", "enum": [""]}], "readOnly": True}
         return meta
 
     def get_override_parameters(self):

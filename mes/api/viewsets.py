@@ -29,6 +29,15 @@ class CodeField(serializers.CharField):
         super().__init__(**kwargs)
 
 
+class JsonBooleanField(serializers.BooleanField):
+    """A yes/no in a JSON body: `true` or `false` only (DRF would also take "yes", 1, "")."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
+
+
 class CodeRef(serializers.SlugRelatedField):
     """A reference to another record by its code (`"work_center": "WC-PRESS"`)."""
 

@@ -21,7 +21,14 @@ from rest_framework.routers import SimpleRouter
 from inventory.models import Item, Location
 from mes.api.filters import UtcIsoDateTimeFilter
 from mes.api.scoping import get_in_scope, in_scope
-from mes.api.viewsets import CODE_PATH_REGEX, ApiViewSetMixin, CodeField, CodeRef, RecordViewSet
+from mes.api.viewsets import (
+    CODE_PATH_REGEX,
+    ApiViewSetMixin,
+    CodeField,
+    CodeRef,
+    JsonBooleanField,
+    RecordViewSet,
+)
 from mes.errors import NotFound
 from mes.models import QTY_DECIMAL_PLACES
 from production.api.execution import ChangeOnPostPermissions
@@ -335,7 +342,7 @@ class CustomerReturnInputSerializer(serializers.Serializer):
     location = CodeRef(
         queryset=Location.objects.filter(kind=Location.Kind.QUARANTINE), required=False
     )
-    open_ncr = serializers.BooleanField(default=True)
+    open_ncr = JsonBooleanField(default=True)
 
 
 class CustomerReturnFilter(filters.FilterSet):

@@ -122,8 +122,10 @@ def _events(
 CODE_RE = re.compile(CODE_PATTERN)
 
 
-def _well_formed(codes: Iterable[Any]) -> list[str]:
-    return [code for code in codes if isinstance(code, str) and CODE_RE.fullmatch(code)]
+def _codes(rows: list[Any], key: str) -> set[str]:
+    """The well-formed codes the rows name under `key`."""
+    values = (row.get(key) for row in rows if isinstance(row, Mapping))
+    return {code for code in values if isinstance(code, str) and CODE_RE.fullmatch(code)}
 
 
 def ingest_machine_events(
@@ -139,22 +141,18 @@ def ingest_machine_events(
     rows = list(rows)
     if len(rows) > MAX_BATCH:
         raise ValueError(f"at most {MAX_BATCH} events per batch")
-    # Only well-formed codes are looked up (a NUL byte cannot even be sent to PostgreSQL);
-    # a row naming another is rejected below as an unknown machine or reason.
-    codes = {row.get("machine") for row in rows if isinstance(row, Mapping)}
+    # Only well-formed codes are looked up (a NUL byte cannot even be sent to PostgreSQL,
+    # an object is no code); a row naming another is rejected below as unknown.
     machines = {
         m.code: m
         for m in (Machine.objects.all() if machines is None else machines).filter(
-            code__in=_well_formed(codes)
+            code__in=_codes(rows, "machine")
         )
-    }
-    reason_codes = {
-        row.get("reason") for row in rows if isinstance(row, Mapping) and row.get("reason")
     }
     reasons = {
         r.code: r
         for r in ReasonCode.objects.filter(
-            code__in=_well_formed(reason_codes),
+            code__in=_codes(rows, "reason"),
             kind__in=[ReasonCode.Kind.DOWNTIME, ReasonCode.Kind.PAUSE],
         )
     }

@@ -25,7 +25,14 @@ from rest_framework.routers import SimpleRouter
 from inventory.models import Location, Lot
 from mes.api.filters import UtcIsoDateTimeFilter
 from mes.api.scoping import current_site_id, get_in_scope, in_scope
-from mes.api.viewsets import CODE_PATH_REGEX, ApiViewSetMixin, CodeField, CodeRef, RecordViewSet
+from mes.api.viewsets import (
+    CODE_PATH_REGEX,
+    ApiViewSetMixin,
+    CodeField,
+    CodeRef,
+    JsonBooleanField,
+    RecordViewSet,
+)
 from mes.errors import InvalidInput, NotFound
 from mes.models import QTY_DECIMAL_PLACES
 from production.api.execution import ChangeOnPostPermissions
@@ -119,7 +126,7 @@ class OpenSerializer(serializers.Serializer):
         queryset=ReasonCode.objects.filter(kind=ReasonCode.Kind.SCRAP), required=False
     )
     description = serializers.CharField(max_length=5000)
-    hold_lot = serializers.BooleanField(required=False, allow_null=True, default=None)
+    hold_lot = JsonBooleanField(required=False, allow_null=True, default=None)
     disposition = serializers.ChoiceField(
         choices=Nonconformance.Disposition.choices,
         required=False,
