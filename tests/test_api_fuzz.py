@@ -157,3 +157,30 @@ def test_hostile_bodies_are_refused_as_problems(api_client_for, method, path):
         assert response.status_code < 500, (name, response.content)
         if response.status_code >= 400:
             assert response["Content-Type"] == "application/problem+json", name
+
+
+# What the fuzzing found, each once as a plain request: all were 500s or wrong answers.
+FOUND = [
+    ("post", "/api/v1/machine-events/", [{"machine": "M\u0000", "ts": "2026-01-01T00:00:00Z"}]),
+    ("post", "/api/v1/machine-events/", [{"machine": {"a": 1}, "ts": "2026-01-01T12:99:00Z"}]),
+    ("post", "/api/v1/items/", {"code": "X", "name": "x", "uom": "\u0000EA"}),
+    ("post", "/api/v1/receipts/", {"item": "X", "qty": "1", "location": "\u0000"}),
+    ("post", "/api/v1/spc/X/Y/freeze/", [{"from": "2026-01-01T00:00:00Z"}]),
+    ("post", "/api/v1/reason-codes/", {"code": "R", "name": "r", "affects_availability": ""}),
+    ("get", "/api/v1/lot-holds/?updated_after=0135-09-03T19:06:10-21:29", None),
+    ("get", "/api/v1/areas/?page_size=x&page_size=", None),
+    ("get", "/api/v1/inspection-plans/?is_active=0.5", None),
+    ("get", "/api/v1/quality-kpis/?from=", None),
+]
+
+
+@pytest.mark.parametrize("method,path,body", FOUND)
+def test_what_the_fuzzing_found_is_a_4xx_problem(api_client_for, method, path, body):
+    client = api_client_for("gateway" if path.startswith(GATEWAY_PATHS) else "erp")
+    client.raise_request_exception = False
+    response = getattr(client, method)(path, body, format="json") if body else client.get(path)
+    if path.startswith("/api/v1/lot-holds/"):
+        assert response.status_code == 200
+    else:
+        assert 400 <= response.status_code < 500, response.content
+        assert response["Content-Type"] == "application/problem+json"
