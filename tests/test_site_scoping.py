@@ -193,28 +193,16 @@ def test_writes_naming_another_sites_records_are_refused(two_sites):
     assert "work_center" in response.json()["errors"]
     put = client.put(f"/api/v1/machines/{hs_machine.code}/", {"name": "mine"}, format="json")
     assert put.status_code == 404
-    order = client.post(
-        "/api/v1/production-orders/",
-        {
-            "code": "B-PO2",
-            "item": ProductionOrder.objects.first().item.code,
-            "qty": "1",
-            "due_date": "2030-01-01",
-            "site": hs.code,
-        },
-        format="json",
+    order = {
+        "item": ProductionOrder.objects.first().item.code,
+        "qty": "1",
+        "due_date": "2030-01-01",
+    }
+    elsewhere = client.post(
+        "/api/v1/production-orders/", {**order, "code": "B-PO2", "site": hs.code}, format="json"
     )
-    assert order.status_code == 400 and list(order.json()["errors"]) == ["site"]
-    made = client.post(
-        "/api/v1/production-orders/",
-        {
-            "code": "B-PO3",
-            "item": ProductionOrder.objects.first().item.code,
-            "qty": "1",
-            "due_date": "2030-01-01",
-        },
-        format="json",
-    )
+    assert elsewhere.status_code == 400 and list(elsewhere.json()["errors"]) == ["site"]
+    made = client.post("/api/v1/production-orders/", {**order, "code": "B-PO3"}, format="json")
     assert made.status_code == 201 and made.json()["site"] == "B"
     hs_location = Location.objects.exclude(site=b_site).first()
     receipt = client.post(
