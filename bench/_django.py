@@ -7,6 +7,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
+# A benchmark is one client sending as fast as it can: the per-client rates would cap it.
+os.environ.setdefault("MES_API_RATE", "off")
+os.environ.setdefault("MES_API_GATEWAY_RATE", "off")
 
 
 @contextmanager

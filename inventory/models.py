@@ -193,6 +193,15 @@ class Location(TimeStampedModel):
         default=False,
         help_text=_("Let consumption go below zero here (back-flushed lines whose receipts lag)."),
     )
+    site = models.ForeignKey(
+        "production.Site",
+        verbose_name=_("site"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="locations",
+        help_text=_("Empty: shared by every site (a central store)."),
+    )
 
     class Meta:
         verbose_name = _("location")

@@ -266,8 +266,9 @@ def create_location(
     name: str,
     kind: str = Location.Kind.STOCK,
     allow_negative: bool = False,
+    site=None,
 ) -> Location:
-    values = {"name": name, "kind": kind, "allow_negative": allow_negative}
+    values = {"name": name, "kind": kind, "allow_negative": allow_negative, "site": site}
     return create_record(Location, actor=actor, values={"code": code, **values})
 
 
@@ -278,8 +279,12 @@ def upsert_location(
     name: str,
     kind: str = Location.Kind.STOCK,
     allow_negative: bool = False,
+    site=None,
 ) -> tuple[Location, bool]:
+    """PUT semantics; without `site` an existing location keeps its site (new: shared)."""
     values = {"name": name, "kind": kind, "allow_negative": allow_negative}
+    if site is not None:
+        values["site"] = site
     return upsert_record(Location, actor=actor, code=code, values=values)
 
 
@@ -687,6 +692,7 @@ def receive_stock(
                     "reason": reason,
                     "reference": reference,
                 },
+                site_id=location.site_id,
             )
             return posted
 

@@ -112,10 +112,10 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("name", "prefix", "role", "created_at", "last_used_at", "revoked_at")
-    list_filter = ("role",)
+    list_display = ("name", "prefix", "role", "site", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("role", "site")
     readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at", "user")
-    fields = ("name", "role", "prefix", "user", "created_at", "last_used_at", "revoked_at")
+    fields = ("name", "role", "site", "prefix", "user", "created_at", "last_used_at", "revoked_at")
     actions = ["revoke"]
 
     def has_change_permission(self, request, obj=None):
@@ -125,7 +125,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        key, raw = services.create_api_key(actor=request.user, name=obj.name, role=obj.role)
+        key, raw = services.create_api_key(
+            actor=request.user, name=obj.name, role=obj.role, site=obj.site
+        )
         obj.pk = key.pk
         self.message_user(
             request,
@@ -143,7 +145,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 class UserProfileInline(admin.StackedInline):
     model = UserProfile
     can_delete = False
-    fields = ("badge_id", "language", "failed_pin_attempts")
+    fields = ("badge_id", "language", "site", "failed_pin_attempts")
     readonly_fields = ("failed_pin_attempts",)
 
 
@@ -213,14 +215,15 @@ class WebhookEndpointForm(forms.ModelForm):
 
     class Meta:
         model = WebhookEndpoint
-        fields = ("url", "events", "description", "is_active", "secret")
+        fields = ("url", "events", "site", "description", "is_active", "secret")
 
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(ServiceModelAdmin):
     form = WebhookEndpointForm
-    list_display = ("url", "description", "is_active", "pending_deliveries", "updated_at")
-    list_filter = ("is_active",)
+    list_display = ("url", "description", "site", "is_active", "pending_deliveries", "updated_at")
+    list_filter = ("is_active", "site")
+    list_select_related = ("site",)
     search_fields = ("url", "description")
     readonly_fields = ("current_secret",)
     create_service = staticmethod(webhook_services.create_endpoint)

@@ -90,6 +90,19 @@ class AuditEntry(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
 
 
+def site_scope_field() -> models.ForeignKey:
+    """The one site a person or an API key is limited to over the API; empty: all sites."""
+    return models.ForeignKey(
+        "production.Site",
+        verbose_name=_("site"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Over the API this client sees and changes only this site's data."),
+    )
+
+
 class UserProfile(models.Model):
     """What a person needs beyond Django's user: badge and PIN for the tablet, language."""
 
@@ -106,6 +119,7 @@ class UserProfile(models.Model):
         blank=True,
         help_text=_("Empty: follow the browser."),
     )
+    site = site_scope_field()
 
     class Meta:
         verbose_name = _("user profile")
@@ -125,6 +139,7 @@ class ApiKey(models.Model):
     prefix = models.CharField(_("key prefix"), max_length=16, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     role = models.CharField(_("role"), max_length=32)
+    site = site_scope_field()
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
@@ -179,6 +194,15 @@ class WebhookEndpoint(TimeStampedModel):
     events = models.JSONField(_("events"), default=list, help_text=_("The event types sent."))
     description = models.CharField(_("description"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    site = models.ForeignKey(
+        "production.Site",
+        verbose_name=_("site"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Only this site's events; empty: every site's."),
+    )
 
     class Meta:
         verbose_name = _("webhook endpoint")
@@ -196,6 +220,14 @@ class WebhookEvent(models.Model):
     event_id = models.CharField(_("event id"), max_length=40, unique=True, editable=False)
     type = models.CharField(_("type"), max_length=64, choices=WebhookEndpoint.EventType.choices)
     data = models.JSONField(_("data"), encoder=DjangoJSONEncoder)
+    site = models.ForeignKey(
+        "production.Site",
+        verbose_name=_("site"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
 
     class Meta:

@@ -86,8 +86,13 @@ def _save_validated(obj: models.Model, *, validate_unique: bool = True) -> None:
     save_record(obj)
 
 
-def get_by_code(model: type[M], code: str, *, lock: bool = False) -> M:
-    qs = model.objects.select_for_update() if lock else model.objects
+def get_by_code(
+    model: type[M], code: str, *, lock: bool = False, queryset: models.QuerySet | None = None
+) -> M:
+    """The record with this code (of `queryset`, default all), or NotFound."""
+    qs = model.objects.all() if queryset is None else queryset
+    if lock:
+        qs = qs.select_for_update()
     try:
         return qs.get(code=code)
     except model.DoesNotExist:
@@ -291,8 +296,11 @@ def hash_api_key(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
-def create_api_key(*, actor, name: str, role: str) -> tuple[ApiKey, str]:
-    """Make a machine client with one role; returns the key row and the raw key (shown once)."""
+def create_api_key(*, actor, name: str, role: str, site=None) -> tuple[ApiKey, str]:
+    """Make a machine client with one role; returns the key row and the raw key (shown once).
+
+    `site` (a Site) limits the key to that site's data; None: every site.
+    """
     if role not in MACHINE_ROLES:
         choices = ", ".join(sorted(MACHINE_ROLES))
         raise InvalidInput(
@@ -312,7 +320,12 @@ def create_api_key(*, actor, name: str, role: str) -> tuple[ApiKey, str]:
         user.save()
         user.groups.set([Group.objects.get(name=role)])
         key = ApiKey.objects.create(
-            name=name, user=user, role=role, prefix=raw_key[:12], key_hash=hash_api_key(raw_key)
+            name=name,
+            user=user,
+            role=role,
+            site=site,
+            prefix=raw_key[:12],
+            key_hash=hash_api_key(raw_key),
         )
         audit.record_create(actor, key)
     return key, raw_key

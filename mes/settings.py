@@ -20,6 +20,12 @@ def env_bool(name: str, default: bool) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_rate(name: str, default: str) -> str | None:
+    """A request rate such as `1200/minute`; `off` is None (no limit)."""
+    rate = os.environ.get(name, default).strip()
+    return None if rate.lower() == "off" else rate
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
 
@@ -138,6 +144,10 @@ MEDIA_URL = "media/"
 
 LOGIN_URL = "admin:login"
 
+# The largest request body (bytes) read; more is 413 problem+json. Room for a batch of
+# 10,000 machine events (about 1.5 MB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("MES_MAX_REQUEST_BYTES", str(4 * 1024 * 1024)))
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "mes.api.authentication.ApiKeyAuthentication",
@@ -146,7 +156,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["mes.api.permissions.RoleModelPermissions"],
     "DEFAULT_PAGINATION_CLASS": "mes.api.pagination.StandardPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "mes.api.scoping.SiteScopeFilterBackend",
+        "mes.api.filters.StrictFilterBackend",
+    ],
     "DEFAULT_SCHEMA_CLASS": "mes.api.schema.MesAutoSchema",
     "EXCEPTION_HANDLER": "mes.api.exceptions.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -154,7 +167,12 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": ["mes.api.throttling.ClientRateThrottle"],
 }
+# Requests per client (API key or person): DRF rates, `<n>/<second|minute|hour|day>`;
+# `off` switches throttling off. Gateways post machine events at plant speed.
+MES_API_RATE = env_rate("MES_API_RATE", "1200/minute")
+MES_API_GATEWAY_RATE = env_rate("MES_API_GATEWAY_RATE", "6000/minute")
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
         "rest_framework.renderers.BrowsableAPIRenderer"
@@ -195,6 +213,11 @@ SPECTACULAR_SETTINGS = {
         "LotHoldSourceEnum": "quality.models.LotHold.Source",
         "ScheduleStatusEnum": "production.models.Schedule.Status",
         "ScheduleObjectiveEnum": "production.models.Schedule.Objective",
+        # Named here as well since an upsert's body is a component of its own.
+        "ItemKindEnum": "inventory.models.Item.Kind",
+        "LocationKindEnum": "inventory.models.Location.Kind",
+        "ReasonCodeKindEnum": "production.models.ReasonCode.Kind",
+        "InspectionPlanKindEnum": "quality.models.InspectionPlan.Kind",
     },
 }
 

@@ -24,7 +24,7 @@ from mes.errors import AlreadyExists, InvalidInput, InvalidTransition, Reference
 from mes.models import QTY_DECIMAL_PLACES
 from mes.services import create_record, update_record, upsert_record
 from production.execution import services as execution
-from production.models import ProductionOrder
+from production.models import ProductionOrder, Site
 
 from . import netting, selectors
 from .models import Customer, SalesOrder, SalesOrderLine
@@ -384,6 +384,7 @@ def create_production_order(
     priority: int = 0,
     sales_order: SalesOrder | str | None = None,
     sales_order_line: int | None = None,
+    site: Site | None = None,
 ) -> ProductionOrder:
     """A new planned order; an existing code is AlreadyExists (409).
 
@@ -402,6 +403,7 @@ def create_production_order(
             priority=priority,
             sales_order_code=sales_order_code,
             sales_order_line=sales_order_line,
+            site=site,
         )
 
 
@@ -415,6 +417,7 @@ def upsert_production_order(
     priority: int = 0,
     sales_order: SalesOrder | str | None = None,
     sales_order_line: int | None = None,
+    site: Site | None = None,
 ) -> tuple[ProductionOrder, bool]:
     """PUT semantics: create the order or replace it while it is planned; (order, created).
 
@@ -432,6 +435,7 @@ def upsert_production_order(
             priority=priority,
             sales_order_code=sales_order_code,
             sales_order_line=sales_order_line,
+            site=site,
         )
 
 

@@ -6,7 +6,13 @@ from django.db.models import Prefetch, QuerySet
 
 from inventory.models import Item
 
-from .models import Machine, Routing, RoutingOperation, WorkCenter
+from .models import Machine, Routing, RoutingOperation, Site, WorkCenter
+
+
+def only_site() -> Site | None:
+    """The plant's site where it has exactly one (the default of site-less requests)."""
+    sites = list(Site.objects.all()[:2])
+    return sites[0] if len(sites) == 1 else None
 
 
 def list_work_centers() -> QuerySet[WorkCenter]:

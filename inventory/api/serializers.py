@@ -2,7 +2,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from inventory.models import Bom, BomLine, Item, Location, StockBalance, StockMove, UnitOfMeasure
-from mes.api.viewsets import CodeField, CodeRef
+from mes.api.viewsets import CodeField, CodeRef, SiteRef
 
 MAX_BOM_LINES = 1000
 
@@ -104,10 +104,11 @@ MAX_SERIALS_PER_RECEIPT = 10_000
 
 class LocationSerializer(serializers.ModelSerializer):
     code = CodeField()
+    site = SiteRef(help_text=_("The site's code; empty: a location every site shares."))
 
     class Meta:
         model = Location
-        fields = ("code", "name", "kind", "allow_negative", "created_at", "updated_at")
+        fields = ("code", "name", "kind", "allow_negative", "site", "created_at", "updated_at")
         read_only_fields = ("created_at", "updated_at")
 
 

@@ -10,9 +10,9 @@ from inventory import selectors, services
 from inventory.models import Bom, Item, Location, Lot, StockBalance, StockMove, UnitOfMeasure
 from mes.api.bulk import CodeBulkView, VersionBulkView, bulk_schema
 from mes.api.filters import UpdatedAfterFilterSet, UtcIsoDateTimeFilter
+from mes.api.scoping import get_in_scope, in_scope
 from mes.api.viewsets import ApiViewSetMixin, CodeRef, CodeResourceViewSet
 from mes.errors import NotFound
-from mes.services import get_by_code
 
 from .serializers import (
     BomInputSerializer,
@@ -62,7 +62,7 @@ class ItemViewSet(CodeResourceViewSet):
 
     def _item(self) -> Item:
         # The path's item only: list filters in the query string do not apply here.
-        return get_by_code(Item, self.kwargs["code"])
+        return get_in_scope(Item, self.kwargs["code"])
 
     def _bom_response(self, bom, status_code=status.HTTP_200_OK) -> Response:
         return Response(BomSerializer(bom).data, status=status_code)
@@ -210,7 +210,9 @@ class _StockFilter(UpdatedAfterFilterSet):
         queryset=Item.objects.all(), to_field_name="code", help_text=_("An item's code.")
     )
     location = django_filters.ModelChoiceFilter(
-        queryset=Location.objects.all(), to_field_name="code", help_text=_("A location's code.")
+        queryset=lambda request: in_scope(Location.objects.all()),
+        to_field_name="code",
+        help_text=_("A location's code."),
     )
     lot = django_filters.CharFilter(
         method="filter_lot", help_text=_("A lot or serial number (of any item; add `item`).")

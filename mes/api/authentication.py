@@ -24,4 +24,5 @@ class ApiKeyAuthentication(authentication.TokenAuthentication):
         if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.user.api_key_role = api_key.role
+        api_key.user.api_key_site_id = api_key.site_id
         return api_key.user, api_key

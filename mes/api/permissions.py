@@ -1,5 +1,7 @@
 from rest_framework import permissions
 
+from . import scoping
+
 
 class RoleModelPermissions(permissions.DjangoModelPermissions):
     """The role matrix (mes/roles.py) as Django model permissions; reading needs `view`."""
@@ -15,6 +17,8 @@ class RoleModelPermissions(permissions.DjangoModelPermissions):
     }
 
     def has_permission(self, request, view):
+        # The client's site scope holds for the rest of the request (mes.api.scoping).
+        scoping.activate(request.user)
         # A method the view does not offer is 405 for every signed-in client, not
         # 403 for those who lack the matching permission.
         user = request.user

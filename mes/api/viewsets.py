@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from mes.models import CODE_PATTERN, code_validator
 
 from .idempotency import IdempotentPostMixin
+from .scoping import current_site_id, in_scope
 
 CODE_PATH_REGEX = CODE_PATTERN.strip("^$")
 
@@ -27,11 +29,51 @@ class CodeField(serializers.CharField):
         super().__init__(**kwargs)
 
 
+class JsonBooleanField(serializers.BooleanField):
+    """A yes/no in a JSON body: `true` or `false` only (DRF would also take "yes", 1, "")."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
+
+
 class CodeRef(serializers.SlugRelatedField):
     """A reference to another record by its code (`"work_center": "WC-PRESS"`)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "code")
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        # Another site's record is, for a client limited to one site, one that does not exist.
+        return in_scope(super().get_queryset())
+
+    def to_internal_value(self, data):
+        # No record's key holds a NUL byte, and PostgreSQL cannot even be asked for one.
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=repr(data))
+        return super().to_internal_value(data)
+
+
+def client_site():
+    """The site the client is limited to, or None (a SiteRef's default)."""
+    from production.models import Site
+
+    site_id = current_site_id()
+    return None if site_id is None else Site.objects.get(pk=site_id)
+
+
+class SiteRef(CodeRef):
+    """The site a record belongs to, by code; left out: the client's own site, if limited
+    to one (another site's code "does not exist" for such a client)."""
+
+    def __init__(self, **kwargs):
+        from production.models import Site
+
+        kwargs.setdefault("queryset", Site.objects.all())
+        kwargs.setdefault("default", client_site)
+        kwargs.setdefault("allow_null", True)
         super().__init__(**kwargs)
 
 
@@ -78,6 +120,9 @@ class CodeResourceViewSet(
 
     def update(self, request, *args, **kwargs):
         code = kwargs[self.lookup_field]
+        existing = self.get_queryset().model.objects.filter(code=code)
+        if existing.exists() and not in_scope(existing).exists():
+            raise NotFound()  # another site's record: not this client's to see or replace
         data = request.data
         if isinstance(data, dict):
             if "code" in data and data["code"] != code:

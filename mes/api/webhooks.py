@@ -21,7 +21,8 @@ from mes.models import WebhookDelivery, WebhookEndpoint
 from mes.webhooks import services
 
 from .filters import UpdatedAfterFilterSet
-from .viewsets import ApiViewSetMixin
+from .scoping import current_site_id
+from .viewsets import ApiViewSetMixin, SiteRef
 
 EventType = WebhookEndpoint.EventType
 
@@ -39,23 +40,46 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         max_length=100,
         help_text="`whsec_` + base64 of 24–64 bytes; left out, one is made and answered once.",
     )
+    site = SiteRef(
+        required=False,
+        help_text="Only this site's events; null: every site's. A client limited to a site "
+        "gets its own.",
+    )
 
     class Meta:
         model = WebhookEndpoint
-        fields = ("id", "url", "events", "description", "is_active", "secret")
+        fields = ("id", "url", "events", "description", "is_active", "site", "secret")
         read_only_fields = ("id",)
+
+    def validate_site(self, site):
+        limited_to = current_site_id()
+        if limited_to is not None and getattr(site, "pk", None) != limited_to:
+            raise serializers.ValidationError(
+                _("A client limited to one site receives only that site's events.")
+            )
+        return site
 
 
 class WebhookEndpointOutSerializer(serializers.ModelSerializer):
+    site = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+
     class Meta:
         model = WebhookEndpoint
-        fields = ("id", "url", "events", "description", "is_active", "created_at", "updated_at")
+        fields = (
+            "id",
+            "url",
+            "events",
+            "description",
+            "is_active",
+            "site",
+            "created_at",
+            "updated_at",
+        )
         read_only_fields = fields
 
 
-class WebhookEndpointCreatedSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = WebhookEndpoint
+class WebhookEndpointCreatedSerializer(WebhookEndpointOutSerializer):
+    class Meta(WebhookEndpointOutSerializer.Meta):
         fields = (*WebhookEndpointOutSerializer.Meta.fields, "secret")
         read_only_fields = fields
 
@@ -99,11 +123,18 @@ class WebhookEndpointViewSet(
 ):
     """Webhook endpoints: where events are POSTed, signed with the endpoint's secret."""
 
-    queryset = WebhookEndpoint.objects.order_by("updated_at", "id")
+    queryset = WebhookEndpoint.objects.select_related("site").order_by("updated_at", "id")
     serializer_class = WebhookEndpointSerializer
     filterset_class = UpdatedAfterFilterSet
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     lookup_value_regex = "[0-9]{1,18}"
+
+    def get_queryset(self):
+        # Endpoints of every site are not shared with a client limited to one: they would
+        # show it the other sites' events.
+        site_id = current_site_id()
+        queryset = super().get_queryset()
+        return queryset if site_id is None else queryset.filter(site_id=site_id)
 
     def get_serializer_class(self):
         if self.action in ("list", "retrieve"):

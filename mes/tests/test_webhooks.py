@@ -11,13 +11,22 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 from standardwebhooks import Webhook
 
 from mes.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from mes.services import create_api_key
 from mes.webhooks import services, signing
 from production.execution import services as execution
-from production.tests.execution_factories import operations_of, released_order
-from production.tests.factories import MachineFactory
+from production.models import ProductionOrder
+from production.tests.execution_factories import (
+    LocationFactory,
+    ProductionOrderFactory,
+    make_routing,
+    operations_of,
+    released_order,
+)
+from production.tests.factories import MachineFactory, SiteFactory, WorkCenterFactory
 
 from .webhook_factories import subscribe
 
@@ -341,3 +350,71 @@ def test_a_manager_makes_an_endpoint_and_replays_dead_letters_in_the_admin(
     services.deliver_due()
     delivery.refresh_from_db()
     assert delivery.status == Status.DELIVERED and delivery.attempts == 1
+
+
+# --- sites -------------------------------------------------------------------------
+
+
+def released_at(site, code: str) -> ProductionOrder:
+    LocationFactory()
+    order = ProductionOrderFactory(code=code, site=site)
+    make_routing(order.item, [WorkCenterFactory()])
+    execution.release_production_order(order, actor=None)
+    return order
+
+
+def test_an_endpoint_of_one_site_gets_only_that_sites_events(webhook_receiver):
+    hs, b = SiteFactory(code="HS"), SiteFactory(code="B")
+    subscribe(webhook_receiver.url + "/all")
+    subscribe(webhook_receiver.url + "/b", site=b)
+    released_at(hs, "PO-SITE-HS")
+    b_order = released_at(b, "PO-SITE-B")
+    (operation,) = operations_of(b_order)
+    execution.start_operation(
+        operation, actor=None, machine=MachineFactory(work_center=operation.work_center)
+    )
+    execution.report_operation(operation, actor=None, qty_good=1)
+    services.deliver_due()
+    # (the finished goods go to a store of no site: its stock.received goes to both)
+    got = sorted(
+        (r.path, r.json["type"])
+        for r in webhook_receiver.received
+        if r.json["type"] != "stock.received"
+    )
+    assert got == [
+        ("/hooks/all", "operation.reported"),
+        ("/hooks/all", "production_order.released"),
+        ("/hooks/all", "production_order.released"),
+        ("/hooks/b", "operation.reported"),
+        ("/hooks/b", "production_order.released"),
+    ]
+    b_codes = {
+        r.json["data"].get("code") or r.json["data"]["production_order"]
+        for r in webhook_receiver.received
+        if r.path == "/hooks/b" and r.json["type"] != "stock.received"
+    }
+    assert b_codes == {"PO-SITE-B"}
+
+
+def test_a_client_limited_to_a_site_manages_only_its_sites_endpoints(webhook_receiver):
+    hs, b = SiteFactory(code="HS"), SiteFactory(code="B")
+    subscribe(webhook_receiver.url, site=hs)
+    subscribe(webhook_receiver.url)  # every site's: not shown to a limited client
+    _key, raw = create_api_key(actor=None, name="erp-b", role="erp", site=b)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
+    url = reverse("webhook-endpoint-list")
+    body = {"url": webhook_receiver.url, "events": ["stock.received"]}
+    created = client.post(url, body, format="json")
+    assert created.status_code == 201 and created.json()["site"] == "B"
+    assert [e["site"] for e in client.get(url).json()["results"]] == ["B"]
+    for site in (None, "HS"):
+        refused = client.post(url, {**body, "site": site}, format="json")
+        assert refused.status_code == 400 and "site" in refused.json()["errors"]
+    others = WebhookEndpoint.objects.exclude(site=b)
+    for endpoint in others:
+        detail = reverse("webhook-endpoint-detail", kwargs={"pk": endpoint.pk})
+        assert (
+            client.patch(detail, {"url": "https://evil.example/"}, format="json").status_code == 404
+        )
+    assert not WebhookEndpoint.objects.filter(url="https://evil.example/").exists()

@@ -20,11 +20,12 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +34,9 @@ from mes.errors import InvalidInput
 from mes.models import QTY_DECIMAL_PLACES, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 from . import signing
+
+if TYPE_CHECKING:
+    from production.models import Site
 
 logger = logging.getLogger(__name__)
 
@@ -75,9 +79,12 @@ def create_endpoint(
     secret: str | None = None,
     description: str = "",
     is_active: bool = True,
+    site: Site | None = None,
 ) -> WebhookEndpoint:
-    """A new endpoint; without ``secret`` one is made (read it from the result once)."""
+    """A new endpoint, of one site's events (``site``) or every site's; without
+    ``secret`` one is made (read it from the result once)."""
     endpoint = WebhookEndpoint(
+        site=site,
         url=url,
         events=_checked_events(events),
         secret=_checked_secret(secret) if secret else signing.new_secret(),
@@ -139,18 +146,23 @@ def replay_deliveries(deliveries: Iterable[WebhookDelivery], *, actor) -> int:
 # --- the outbox --------------------------------------------------------------------
 
 
-def record_event(event_type: str, data: Mapping[str, Any]) -> WebhookEvent | None:
-    """Write an event for the active endpoints that subscribe to it, in the caller's
-    transaction. None (nothing written) when no endpoint wants it."""
-    endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(is_active=True).only("pk", "events")
-        if event_type in endpoint.events
-    ]
+def record_event(
+    event_type: str, data: Mapping[str, Any], *, site_id: int | None
+) -> WebhookEvent | None:
+    """Write an event of the site ``site_id`` (None: of no one site) for the active
+    endpoints that subscribe to it, in the caller's transaction: endpoints of every site,
+    and those limited to the event's site. None (nothing written) when no endpoint wants it."""
+    candidates = WebhookEndpoint.objects.filter(is_active=True).only("pk", "events")
+    if site_id is not None:
+        candidates = candidates.filter(Q(site__isnull=True) | Q(site_id=site_id))
+    endpoints = [endpoint for endpoint in candidates if event_type in endpoint.events]
     if not endpoints:
         return None
     event = WebhookEvent.objects.create(
-        event_id=f"msg_{uuid.uuid4().hex}", type=event_type, data=_as_the_api_writes(data)
+        event_id=f"msg_{uuid.uuid4().hex}",
+        type=event_type,
+        data=_as_the_api_writes(data),
+        site_id=site_id,
     )
     WebhookDelivery.objects.bulk_create(
         WebhookDelivery(endpoint=endpoint, event=event, next_attempt_at=event.created_at)

@@ -20,10 +20,17 @@ from rest_framework.routers import SimpleRouter
 
 from inventory.models import Item, Location
 from mes.api.filters import UtcIsoDateTimeFilter
-from mes.api.viewsets import CODE_PATH_REGEX, ApiViewSetMixin, CodeField, CodeRef, RecordViewSet
+from mes.api.scoping import get_in_scope, in_scope
+from mes.api.viewsets import (
+    CODE_PATH_REGEX,
+    ApiViewSetMixin,
+    CodeField,
+    CodeRef,
+    JsonBooleanField,
+    RecordViewSet,
+)
 from mes.errors import NotFound
 from mes.models import QTY_DECIMAL_PLACES
-from mes.services import get_by_code
 from production.api.execution import ChangeOnPostPermissions
 
 from ..distribution import services
@@ -166,7 +173,7 @@ class ShipmentStepView(ApiViewSetMixin, generics.GenericAPIView):
         raise NotImplementedError
 
     def post(self, request, code: str):
-        shipment = self.step(get_by_code(Shipment, code))
+        shipment = self.step(get_in_scope(Shipment, code))
         return Response(ShipmentSerializer(_shipments().get(pk=shipment.pk)).data)
 
 
@@ -206,7 +213,7 @@ class DeliveryNoteView(generics.GenericAPIView):
         responses={(200, "text/html"): OpenApiTypes.STR},
     )
     def get(self, request, code: str):
-        return delivery_note_response(request, get_by_code(Shipment, code))
+        return delivery_note_response(request, get_in_scope(Shipment, code))
 
 
 # --- allocations ---------------------------------------------------------------------------
@@ -268,7 +275,7 @@ class AllocateView(ApiViewSetMixin, generics.GenericAPIView):
         given = self.get_serializer(data=request.data)
         given.is_valid(raise_exception=True)
         result = services.allocate_sales_order(
-            get_by_code(SalesOrder, code),
+            get_in_scope(SalesOrder, code),
             actor=self.actor,
             lines=given.validated_data.get("lines"),
         )
@@ -288,7 +295,7 @@ class CancelAllocationView(ApiViewSetMixin, generics.GenericAPIView):
 
     @extend_schema(request=None, responses=AllocationSerializer)
     def post(self, request, pk: str):
-        allocation = Allocation.objects.filter(pk=int(pk)).first()
+        allocation = in_scope(Allocation.objects.filter(pk=int(pk))).first()
         if allocation is None:
             raise NotFound(_("No such allocation."))
         return Response(
@@ -335,7 +342,7 @@ class CustomerReturnInputSerializer(serializers.Serializer):
     location = CodeRef(
         queryset=Location.objects.filter(kind=Location.Kind.QUARANTINE), required=False
     )
-    open_ncr = serializers.BooleanField(default=True)
+    open_ncr = JsonBooleanField(default=True)
 
 
 class CustomerReturnFilter(filters.FilterSet):

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from inventory.models import Item
-from mes.api.viewsets import CodeField, CodeRef
+from mes.api.viewsets import CodeField, CodeRef, SiteRef
 from orders.models import Customer, SalesOrder, SalesOrderLine
 from production.api.execution import OrderOperationSerializer
 from production.models import ProductionOrder
@@ -51,6 +51,9 @@ class ProductionOrderSerializer(serializers.ModelSerializer):
         source="sales_order_code", required=False, allow_blank=True, max_length=64
     )
     sales_order_line = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    site = SiteRef(
+        help_text="The site that makes it; default: the client's site, else the only site."
+    )
     operations = OrderOperationSerializer(many=True, read_only=True)
 
     class Meta:
@@ -63,6 +66,7 @@ class ProductionOrderSerializer(serializers.ModelSerializer):
             "priority",
             "sales_order",
             "sales_order_line",
+            "site",
             "status",
             "qty_good",
             "qty_scrap",

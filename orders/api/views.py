@@ -94,6 +94,7 @@ class ProductionOrderViewSet(CodeResourceViewSet):
     Status changes are the sub-resources (`release/`, `cancel/`, operations' `start/` …).
     """
 
+    queryset = ProductionOrder.objects.all()  # the model, for permissions and scoping
     serializer_class = ProductionOrderSerializer
     filterset_class = ProductionOrderFilter
     http_method_names = ["get", "post", "put", "head", "options"]

@@ -491,6 +491,7 @@ def ship_shipment(shipment: Shipment, *, actor) -> Shipment:
                     for line in lines
                 ],
             },
+            site_id=shipment.dock.site_id,
         )
         return shipment
 

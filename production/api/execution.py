@@ -16,10 +16,10 @@ from rest_framework.response import Response
 
 from inventory.models import Item, Lot
 from mes.api.permissions import RoleModelPermissions
+from mes.api.scoping import get_in_scope
 from mes.api.viewsets import ApiViewSetMixin, CodeField, CodeRef
 from mes.errors import NotFound
 from mes.models import QTY_DECIMAL_PLACES
-from mes.services import get_by_code
 from production.execution import selectors, services
 from production.models import (
     LabourRecord,
@@ -178,7 +178,7 @@ class TraceSerializer(serializers.Serializer):
 
 class StartSerializer(serializers.Serializer):
     machine = CodeRef(queryset=Machine.objects.all(), required=False, allow_null=True)
-    operator = serializers.SlugRelatedField(
+    operator = CodeRef(
         slug_field="username",
         queryset=User.objects.filter(is_active=True),
         required=False,
@@ -239,7 +239,7 @@ class OrderCommandView(ApiViewSetMixin, generics.GenericAPIView):
     service = None
 
     def post(self, request, code: str):
-        order = type(self).service(get_by_code(ProductionOrder, code), actor=self.actor)
+        order = type(self).service(get_in_scope(ProductionOrder, code), actor=self.actor)
         return Response(self.get_serializer(_order_state(order)).data)
 
 
@@ -255,7 +255,7 @@ class ReleaseOrderView(OrderCommandView):
 
     def post(self, request, code: str):
         result = services.release_production_order(
-            get_by_code(ProductionOrder, code), actor=self.actor
+            get_in_scope(ProductionOrder, code), actor=self.actor
         )
         order = _order_state(result.order)
         order.shortages = result.shortages
@@ -277,7 +277,7 @@ class CloseOrderView(OrderCommandView):
 
 
 def _operation(code: str, seq: int) -> Operation:
-    order = get_by_code(ProductionOrder, code)
+    order = get_in_scope(ProductionOrder, code)
     operation = order.operations.filter(seq=seq).first()
     if operation is None:
         raise NotFound(

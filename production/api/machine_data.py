@@ -16,7 +16,8 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
-from mes.api.viewsets import ApiViewSetMixin
+from mes.api.scoping import in_scope
+from mes.api.viewsets import ApiViewSetMixin, CodeRef
 from mes.errors import InvalidInput
 
 from ..models import DowntimeClassification, Machine, MachineEvent, ReasonCode, WorkCenter
@@ -85,7 +86,7 @@ class MachineEventIngestView(generics.GenericAPIView):
                 _("At most %(max)s events per request.") % {"max": MAX_BATCH},
                 field="non_field_errors",
             )
-        result = ingest_machine_events(rows)
+        result = ingest_machine_events(rows, machines=in_scope(Machine.objects.all()))
         if rows and len(result.rejected) == len(rows):
             errors = {
                 f"{bad['index']}.{name}": messages
@@ -118,12 +119,8 @@ MACHINE_WINDOW = [
 
 
 class OeeQuerySerializer(serializers.Serializer):
-    machine = serializers.SlugRelatedField(
-        slug_field="code", queryset=Machine.objects.select_related("work_center"), required=False
-    )
-    work_center = serializers.SlugRelatedField(
-        slug_field="code", queryset=WorkCenter.objects.all(), required=False
-    )
+    machine = CodeRef(queryset=Machine.objects.select_related("work_center"), required=False)
+    work_center = CodeRef(queryset=WorkCenter.objects.all(), required=False)
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
     group = serializers.ChoiceField(choices=oee_model.GROUPS, default="shift")
@@ -131,7 +128,7 @@ class OeeQuerySerializer(serializers.Serializer):
     def to_internal_value(self, data):
         values = {key: data.get(key) for key in ("machine", "work_center", "group")}
         values |= {"start": data.get("from"), "end": data.get("to")}
-        return super().to_internal_value({k: v for k, v in values.items() if v})
+        return super().to_internal_value({k: v for k, v in values.items() if v is not None})
 
     def validate(self, attrs):
         if bool(attrs.get("machine")) == bool(attrs.get("work_center")):
@@ -228,9 +225,9 @@ class DowntimeSerializer(serializers.Serializer):
 
 
 class ClassifySerializer(serializers.Serializer):
-    machine = serializers.SlugRelatedField(slug_field="code", queryset=Machine.objects.all())
+    machine = CodeRef(queryset=Machine.objects.all())
     started_at = serializers.DateTimeField()
-    reason = serializers.SlugRelatedField(slug_field="code", queryset=ReasonCode.objects.all())
+    reason = CodeRef(queryset=ReasonCode.objects.all())
 
 
 class DowntimeView(generics.GenericAPIView):

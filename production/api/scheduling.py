@@ -16,12 +16,12 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
 from mes.api.filters import UpdatedAfterFilterSet
-from mes.api.viewsets import CODE_PATH_REGEX, ApiViewSetMixin, CodeRef
+from mes.api.scoping import get_in_scope, in_scope
+from mes.api.viewsets import CODE_PATH_REGEX, ApiViewSetMixin, SiteRef
 from mes.errors import NotFound
-from mes.services import get_by_code
 
 from ..execution.selectors import list_dispatch
-from ..models import Operation, Schedule, ScheduledOperation, Site, WorkCenter
+from ..models import Operation, Schedule, ScheduledOperation, WorkCenter
 from ..scheduling import selectors, services
 from .execution import ChangeOnPostPermissions
 
@@ -33,10 +33,9 @@ class ScheduleRequestSerializer(serializers.Serializer):
     objective = serializers.ChoiceField(
         choices=Schedule.Objective.choices, default=Schedule.Objective.TARDINESS
     )
-    site = CodeRef(
-        queryset=Site.objects.all(),
-        required=False,
-        help_text="The site's code; may be left out where there is one site.",
+    site = SiteRef(
+        help_text="The site's code; may be left out where there is one site or the client "
+        "is limited to one."
     )
 
 
@@ -137,7 +136,7 @@ class ScheduleCommandView(ApiViewSetMixin, generics.GenericAPIView):
 
     @extend_schema(request=None, responses=ScheduleSerializer)
     def post(self, request, id: int):
-        schedule = Schedule.objects.filter(pk=id).first()
+        schedule = in_scope(Schedule.objects.filter(pk=id)).first()
         if schedule is None:
             raise NotFound()
         changed = type(self).service(schedule, actor=self.actor)
@@ -199,7 +198,7 @@ class DispatchListView(generics.ListAPIView):
     filter_backends: list = []
 
     def get_queryset(self):
-        work_center = get_by_code(WorkCenter, self.kwargs["code"])
+        work_center = get_in_scope(WorkCenter, self.kwargs["code"])
         return list_dispatch(work_center)
 
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from mes.api.viewsets import CodeField, CodeRef
+from mes.api.viewsets import CodeField, CodeRef, JsonBooleanField
 from production.models import Area, Machine, ReasonCode, Routing, Site, WorkCenter
 
 PG_MAX_INT = 2_147_483_647
@@ -61,7 +61,7 @@ class MachineSerializer(serializers.ModelSerializer):
 
 class ReasonCodeSerializer(serializers.ModelSerializer):
     code = CodeField()
-    affects_availability = serializers.BooleanField(
+    affects_availability = JsonBooleanField(
         required=False,
         allow_null=True,
         help_text=_("Downtime only (default true); always false for scrap and pause."),

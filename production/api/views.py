@@ -7,9 +7,9 @@ from rest_framework.response import Response
 from inventory.models import Item
 from mes.api.bulk import VersionBulkView, bulk_schema
 from mes.api.filters import UpdatedAfterFilterSet
+from mes.api.scoping import get_in_scope
 from mes.api.viewsets import CodeRef, CodeResourceViewSet
 from mes.errors import NotFound
-from mes.services import get_by_code
 from production import selectors, services
 from production.models import Area, Machine, ReasonCode, Routing, Site, WorkCenter
 
@@ -116,7 +116,7 @@ class ItemRoutingView(generics.GenericAPIView):
     serializer_class = RoutingSerializer
 
     def get(self, request, code: str):
-        item = get_by_code(Item, code)
+        item = get_in_scope(Item, code)
         routing = selectors.get_active_routing(item)
         if routing is None:
             raise NotFound(_("Item '%(code)s' has no routing.") % {"code": code})
@@ -124,7 +124,7 @@ class ItemRoutingView(generics.GenericAPIView):
 
     @extend_schema(responses={200: RoutingSerializer, 201: RoutingSerializer})
     def put(self, request, code: str):
-        item = get_by_code(Item, code)
+        item = get_in_scope(Item, code)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         routing, created = services.replace_routing(
@@ -161,6 +161,6 @@ class ItemRoutingVersionsView(generics.ListAPIView):
     serializer_class = RoutingSerializer
 
     def list(self, request, code: str):
-        item = get_by_code(Item, code)
+        item = get_in_scope(Item, code)
         page = self.paginate_queryset(selectors.list_routing_versions(item))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

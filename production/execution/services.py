@@ -62,9 +62,10 @@ from ..models import (
     OperationEvent,
     ProductionOrder,
     ReasonCode,
+    Site,
 )
 from ..oee.rollup import mark_stale
-from ..selectors import get_active_routing
+from ..selectors import get_active_routing, only_site
 from .selectors import Shortage, material_shortages
 
 OrderStatus = ProductionOrder.Status
@@ -108,10 +109,11 @@ def create_production_order(
     priority: int = 0,
     sales_order_code: str = "",
     sales_order_line: int | None = None,
+    site: Site | None = None,
 ) -> ProductionOrder:
     """A new planned order; an existing code is AlreadyExists (409).
 
-    ``item`` is an Item or its code.
+    ``item`` is an Item or its code; ``site`` defaults to the only site, if there is one.
     """
     values = _order_values(
         item=item,
@@ -120,6 +122,7 @@ def create_production_order(
         priority=priority,
         sales_order_code=sales_order_code,
         sales_order_line=sales_order_line,
+        site=site or only_site(),
     )
     created_by = actor if getattr(actor, "pk", None) else None
     return create_record(
@@ -137,11 +140,13 @@ def upsert_production_order(
     priority: int = 0,
     sales_order_code: str = "",
     sales_order_line: int | None = None,
+    site: Site | None = None,
 ) -> tuple[ProductionOrder, bool]:
     """PUT semantics: create the order or replace its header; (order, created).
 
     Replacing is allowed only while the order is planned (else InvalidTransition);
-    sending what the order already has is a no-op in any state.
+    sending what the order already has is a no-op in any state. Without ``site`` an
+    order keeps its site (a new one: the only site).
     """
     values = _order_values(
         item=item,
@@ -150,6 +155,7 @@ def upsert_production_order(
         priority=priority,
         sales_order_code=sales_order_code,
         sales_order_line=sales_order_line,
+        site=site,
     )
     for _attempt in range(2):
         with transaction.atomic():
@@ -173,8 +179,10 @@ def update_production_order(
     priority: int = 0,
     sales_order_code: str = "",
     sales_order_line: int | None = None,
+    site: Site | None = None,
 ) -> ProductionOrder:
-    """Replace the header of a planned order (the admin's edit); unchanged values: a no-op."""
+    """Replace the header of a planned order (the admin's edit); unchanged values: a no-op.
+    Without ``site`` the order keeps its site."""
     values = _order_values(
         item=item,
         qty=qty,
@@ -182,6 +190,7 @@ def update_production_order(
         priority=priority,
         sales_order_code=sales_order_code,
         sales_order_line=sales_order_line,
+        site=site,
     )
     with transaction.atomic():
         return _replace_order(_lock_order(order), values, actor=actor)
@@ -195,6 +204,7 @@ def _order_values(
     priority: int,
     sales_order_code: str,
     sales_order_line: int | None,
+    site: Site | None,
 ) -> dict[str, Any]:
     if not isinstance(item, Item):
         found = Item.objects.filter(code=item).first()
@@ -206,7 +216,7 @@ def _order_values(
         raise InvalidInput(_("The quantity must be more than zero."), field="qty")
     if sales_order_line is not None and not sales_order_code:
         raise InvalidInput(_("A sales order line needs its sales order."), field="sales_order_line")
-    return {
+    values = {
         "item": item,
         "qty": qty,
         "due_date": due_date,
@@ -214,6 +224,9 @@ def _order_values(
         "sales_order_code": sales_order_code or "",
         "sales_order_line": sales_order_line,
     }
+    if site is not None:  # None: the order keeps its site
+        values["site"] = site
+    return values
 
 
 def _replace_order(order: ProductionOrder, values: Mapping[str, Any], *, actor) -> ProductionOrder:
@@ -336,7 +349,7 @@ def _set_order_status(order: ProductionOrder, status: str, *, actor, **fields: A
     order.save(update_fields=["status", "updated_at", *fields])
     audit.record_update(actor, order, before)
     if status in ORDER_WEBHOOKS:
-        record_event(ORDER_WEBHOOKS[status], _order_event_data(order))
+        record_event(ORDER_WEBHOOKS[status], _order_event_data(order), site_id=order.site_id)
 
 
 ORDER_WEBHOOKS = {
@@ -644,6 +657,7 @@ def report_operation(
                 "operation_qty_good": operation.qty_good + qty_good,
                 "operation_qty_scrap": operation.qty_scrap + qty_scrap,
             },
+            site_id=order.site_id,
         )
         return event
 

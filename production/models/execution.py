@@ -63,6 +63,15 @@ class ProductionOrder(TimeStampedModel):
     )
     sales_order_code = models.CharField(_("sales order"), max_length=64, blank=True)
     sales_order_line = models.PositiveIntegerField(_("sales order line"), null=True, blank=True)
+    site = models.ForeignKey(
+        "production.Site",
+        verbose_name=_("site"),
+        on_delete=models.PROTECT,
+        related_name="production_orders",
+        null=True,
+        blank=True,
+        help_text=_("The plant that makes it. Empty only where no site was known."),
+    )
     routing = models.ForeignKey(
         Routing,
         verbose_name=_("routing version"),

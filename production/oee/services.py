@@ -9,6 +9,7 @@ machine, time and kind) are skipped, so a retried batch stores nothing twice.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,13 +17,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from mes import audit
 from mes.errors import InvalidInput, InvalidTransition, NotFound
+from mes.models import CODE_PATTERN
 
 from ..models import DowntimeClassification, Machine, MachineEvent, ReasonCode
 from .rollup import mark_stale
@@ -47,7 +49,10 @@ def _count(value: Any, name: str, errors: dict[str, list[str]]) -> int | None:
 
 
 def _time(value: Any, errors: dict[str, list[str]]) -> datetime | None:
-    moment = parse_datetime(value) if isinstance(value, str) else None
+    try:  # a well-formed but impossible time (minute 99) is a ValueError, not None
+        moment = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
     if moment is None or moment.tzinfo is None:
         errors.setdefault("ts", []).append(_("An ISO 8601 time with its UTC offset."))
         return None
@@ -114,24 +119,40 @@ def _events(
     return found, {}
 
 
+CODE_RE = re.compile(CODE_PATTERN)
+
+
+def _codes(rows: list[Any], key: str) -> set[str]:
+    """The well-formed codes the rows name under `key`."""
+    values = (row.get(key) for row in rows if isinstance(row, Mapping))
+    return {code for code in values if isinstance(code, str) and CODE_RE.fullmatch(code)}
+
+
 def ingest_machine_events(
-    rows: Iterable[Any], *, source: str = MachineEvent.Source.API
+    rows: Iterable[Any],
+    *,
+    source: str = MachineEvent.Source.API,
+    machines: QuerySet[Machine] | None = None,
 ) -> IngestResult:
-    """Store a batch of machine events; see the module's docstring for the rules."""
+    """Store a batch of machine events; see the module's docstring for the rules.
+
+    `machines` limits which machines may be named (a client's site); default: all.
+    """
     rows = list(rows)
     if len(rows) > MAX_BATCH:
         raise ValueError(f"at most {MAX_BATCH} events per batch")
-    codes = {row.get("machine") for row in rows if isinstance(row, Mapping)}
+    # Only well-formed codes are looked up (a NUL byte cannot even be sent to PostgreSQL,
+    # an object is no code); a row naming another is rejected below as unknown.
     machines = {
-        m.code: m for m in Machine.objects.filter(code__in=[c for c in codes if isinstance(c, str)])
-    }
-    reason_codes = {
-        row.get("reason") for row in rows if isinstance(row, Mapping) and row.get("reason")
+        m.code: m
+        for m in (Machine.objects.all() if machines is None else machines).filter(
+            code__in=_codes(rows, "machine")
+        )
     }
     reasons = {
         r.code: r
         for r in ReasonCode.objects.filter(
-            code__in=[c for c in reason_codes if isinstance(c, str)],
+            code__in=_codes(rows, "reason"),
             kind__in=[ReasonCode.Kind.DOWNTIME, ReasonCode.Kind.PAUSE],
         )
     }

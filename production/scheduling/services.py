@@ -28,6 +28,7 @@ from mes.errors import InvalidInput, InvalidTransition
 from mes.webhooks.services import EventType, record_event
 
 from ..models import Operation, Schedule, ScheduledOperation, Site
+from ..selectors import only_site
 from .dispatch import dispatch
 from .plant import PlantProblem, build_problem, start_of_planning
 from .problem import Objective, Solution, Status
@@ -55,11 +56,9 @@ def start_schedule(
         )
     if objective not in Schedule.Objective.values:
         raise InvalidInput(_("Unknown objective."), field="objective")
+    site = site or only_site()
     if site is None:
-        sites = list(Site.objects.all()[:2])
-        if len(sites) != 1:
-            raise InvalidInput(_("Name the site to schedule."), field="site")
-        site = sites[0]
+        raise InvalidInput(_("Name the site to schedule."), field="site")
     with transaction.atomic():
         schedule = Schedule.objects.create(
             site=site,
@@ -363,5 +362,6 @@ def publish_schedule(schedule: Schedule, *, actor) -> Schedule:
                 "published_at": now,
                 "operations": len(operations),
             },
+            site_id=schedule.site_id,
         )
     return schedule

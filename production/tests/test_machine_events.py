@@ -98,3 +98,15 @@ def test_the_api_answers_202_and_refuses_a_batch_of_only_bad_rows(api_client_for
     assert not_a_list.status_code == 400
     readonly = api_client_for("readonly").post("/api/v1/machine-events/", body, format="json")
     assert readonly.status_code == 403
+
+
+def test_a_nul_byte_or_an_impossible_time_is_a_rejected_row():
+    # Found by the API fuzzing: both were 500s.
+    rows = [
+        {"machine": "M\x00", "ts": "2026-11-24T09:00:00+09:00", "state": "down"},
+        {"machine": "M", "ts": "2026-11-24T12:99:00+09:00", "reason": "R\x00"},
+    ]
+    result = ingest_machine_events(rows)
+    assert result.accepted == 0
+    assert [row["index"] for row in result.rejected] == [0, 1]
+    assert "ts" in result.rejected[1]["errors"]

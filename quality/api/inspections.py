@@ -8,6 +8,8 @@ serves the control chart as JSON, `spc/{item}/{code}/svg/` as a picture.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.urls import re_path
@@ -21,6 +23,7 @@ from rest_framework.routers import SimpleRouter
 
 from inventory.models import Item, Lot, UnitOfMeasure
 from mes.api.filters import UtcIsoDateTimeFilter
+from mes.api.scoping import get_in_scope
 from mes.api.viewsets import (
     CODE_PATH_REGEX,
     ApiViewSetMixin,
@@ -30,7 +33,6 @@ from mes.api.viewsets import (
     RecordViewSet,
 )
 from mes.errors import InvalidInput, NotFound
-from mes.services import get_by_code
 from production.models import ProductionOrder
 
 from ..inspections import selectors, services
@@ -256,7 +258,7 @@ class InspectionViewSet(RecordViewSet):
         plan = services.get_plan(data.pop("plan")) if "plan" in data else None
         order = operation = None
         if "production_order" in data:
-            order = get_by_code(ProductionOrder, data.pop("production_order"))
+            order = get_in_scope(ProductionOrder, data.pop("production_order"))
         if "seq" in data:
             seq = data.pop("seq")
             if order is None:
@@ -433,7 +435,9 @@ class BaselineSerializer(serializers.Serializer):
     end = serializers.DateTimeField(source="to")
 
     def to_internal_value(self, data):
-        return super().to_internal_value({"start": data.get("from"), "end": data.get("to")})
+        if isinstance(data, Mapping):  # anything else is refused by the serializer (400)
+            data = {"start": data.get("from"), "end": data.get("to")}
+        return super().to_internal_value(data)
 
 
 class FrozenLimitsSerializer(serializers.ModelSerializer):

@@ -24,12 +24,19 @@ from rest_framework.routers import SimpleRouter
 
 from inventory.models import Location, Lot
 from mes.api.filters import UtcIsoDateTimeFilter
-from mes.api.viewsets import CODE_PATH_REGEX, ApiViewSetMixin, CodeField, CodeRef, RecordViewSet
+from mes.api.scoping import current_site_id, get_in_scope, in_scope
+from mes.api.viewsets import (
+    CODE_PATH_REGEX,
+    ApiViewSetMixin,
+    CodeField,
+    CodeRef,
+    JsonBooleanField,
+    RecordViewSet,
+)
 from mes.errors import InvalidInput, NotFound
 from mes.models import QTY_DECIMAL_PLACES
-from mes.services import get_by_code
 from production.api.execution import ChangeOnPostPermissions
-from production.models import ProductionOrder, ReasonCode
+from production.models import ProductionOrder, ReasonCode, WorkCenter
 
 from .. import kpis
 from ..holds import services as hold_services
@@ -119,7 +126,7 @@ class OpenSerializer(serializers.Serializer):
         queryset=ReasonCode.objects.filter(kind=ReasonCode.Kind.SCRAP), required=False
     )
     description = serializers.CharField(max_length=5000)
-    hold_lot = serializers.BooleanField(required=False, allow_null=True, default=None)
+    hold_lot = JsonBooleanField(required=False, allow_null=True, default=None)
     disposition = serializers.ChoiceField(
         choices=Nonconformance.Disposition.choices,
         required=False,
@@ -198,7 +205,7 @@ class NonconformanceViewSet(RecordViewSet):
         disposition = data.pop("disposition", None)
         order = operation = inspection = None
         if data.get("production_order"):
-            order = get_by_code(ProductionOrder, data.pop("production_order"))
+            order = get_in_scope(ProductionOrder, data.pop("production_order"))
         if "seq" in data:
             seq = data.pop("seq")
             if order is None:
@@ -207,7 +214,7 @@ class NonconformanceViewSet(RecordViewSet):
             if operation is None:
                 raise InvalidInput(_("The order has no such operation."), field="seq")
         if "inspection" in data:
-            inspection = Inspection.objects.filter(pk=data.pop("inspection")).first()
+            inspection = in_scope(Inspection.objects.filter(pk=data.pop("inspection"))).first()
             if inspection is None:
                 raise InvalidInput(_("No such inspection."), field="inspection")
         lot = _lot(data.pop("item", None), data.pop("lot", None))
@@ -242,7 +249,7 @@ class NcrStepView(ApiViewSetMixin, generics.GenericAPIView):
         raise NotImplementedError
 
     def post(self, request, code: str):
-        ncr = get_by_code(Nonconformance, code)
+        ncr = get_in_scope(Nonconformance, code)
         given = self.get_serializer(data=request.data)
         given.is_valid(raise_exception=True)
         ncr = self.step(ncr, **given.validated_data)
@@ -383,7 +390,8 @@ class KpiQuerySerializer(serializers.Serializer):
 
     def to_internal_value(self, data):
         values = {"start": data.get("from"), "end": data.get("to"), "group": data.get("group")}
-        return super().to_internal_value({k: v for k, v in values.items() if v})
+        # Given but empty is a 400 naming the parameter, not "the default".
+        return super().to_internal_value({k: v for k, v in values.items() if v is not None})
 
     def validate(self, attrs):
         today = timezone.localdate()
@@ -439,7 +447,13 @@ class QualityKpiView(generics.GenericAPIView):
         query = KpiQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         start, end = kpi_window(query.validated_data["start"], query.validated_data["end"])
-        rows = kpis.first_pass_yield(start, end, group=query.validated_data["group"])
+        # A client limited to a site counts the reports of its site's work centers only.
+        work_centers = None
+        if current_site_id() is not None:
+            work_centers = list(in_scope(WorkCenter.objects.all()).values_list("pk", flat=True))
+        rows = kpis.first_pass_yield(
+            start, end, group=query.validated_data["group"], work_center_ids=work_centers
+        )
         return Response(KpiRowSerializer(rows, many=True).data)
 
 

@@ -136,6 +136,7 @@ def open_nonconformance(
                 "lot_held": ncr.hold_lot,
                 "opened_at": ncr.created_at,
             },
+            site_id=production_order.site_id if production_order else None,
         )
         return ncr
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mes', '0001_initial'),
+        ('mes', '0002_apikey_site_userprofile_site'),
     ]
 
     operations = [
