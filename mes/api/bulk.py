@@ -29,7 +29,7 @@ CREATED, UPDATED, UNCHANGED, ERROR = "created", "updated", "unchanged", "error"
 
 
 class BulkRequestSerializer(serializers.Serializer):
-    records = serializers.ListField(child=serializers.JSONField(), allow_empty=False)
+    records = serializers.ListField(child=serializers.DictField(), allow_empty=False)
 
     def validate_records(self, records: list) -> list:
         limit = settings.MES_API_BULK_MAX_RECORDS
@@ -79,8 +79,8 @@ class BulkUpsertView(IdempotentPostMixin, generics.GenericAPIView):
             counts[result["status"]] += 1
         return Response({**counts, "results": results})
 
-    def _one(self, index: int, record: Any) -> dict[str, Any]:
-        key = record.get(self.key_field) if isinstance(record, dict) else None
+    def _one(self, index: int, record: dict[str, Any]) -> dict[str, Any]:
+        key = record.get(self.key_field)
         result: dict[str, Any] = {"index": index, "key": key if isinstance(key, str) else None}
         serializer = self.record_serializer_class(data=record)
         try:
@@ -99,15 +99,24 @@ class BulkUpsertView(IdempotentPostMixin, generics.GenericAPIView):
 
 
 def bulk_schema(record_serializer: type[serializers.Serializer], what: str):
-    """The OpenAPI description of a bulk view's POST."""
+    """The OpenAPI description of a bulk view's POST. A record is any object as far as the
+    request goes: each is checked on its own and a bad one gets an error result."""
+    name = record_serializer.__name__.removesuffix("Serializer")
     return extend_schema(
         summary=what,
         request=inline_serializer(
-            f"Bulk{record_serializer.__name__.removesuffix('Serializer')}Request",
-            {"records": record_serializer(many=True)},
+            f"Bulk{name}Request",
+            {
+                "records": serializers.ListField(
+                    child=serializers.DictField(),
+                    min_length=1,
+                    max_length=settings.MES_API_BULK_MAX_RECORDS,
+                    help_text=f"Records shaped as `{name}` (the body of a PUT of one).",
+                )
+            },
         ),
         responses=inline_serializer(
-            f"Bulk{record_serializer.__name__.removesuffix('Serializer')}Result",
+            f"Bulk{name}Result",
             {
                 CREATED: serializers.IntegerField(),
                 UPDATED: serializers.IntegerField(),
