@@ -45,6 +45,8 @@ from .figures import overlap_s, prorated, ratio
 TILE_ROWS = 10
 # The longest range of days one daily report covers.
 MAX_REPORT_DAYS = 92
+# How far back the overview looks for the last production day (a long holiday).
+LOOK_BACK_DAYS = 14
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -335,6 +337,16 @@ def list_shifts_of_day(site: Site, day: date) -> list[ShiftOccurrence]:
     start, end = _midnight(day - timedelta(days=1), zone), _midnight(day + timedelta(days=2), zone)
     calendar = get_calendar(site=site, start=start, end=end)
     return [o for o in shift_occurrences(calendar, start, end) if o.production_day == day]
+
+
+def previous_production_day(site: Site, today: date) -> date:
+    """The last day before ``today`` with shifts in the site's calendar (Monday's is
+    Saturday's when Sunday is off); the day before if none in ``LOOK_BACK_DAYS``."""
+    zone = ZoneInfo(site.time_zone)
+    start, end = _midnight(today - timedelta(days=LOOK_BACK_DAYS), zone), _midnight(today, zone)
+    calendar = get_calendar(site=site, start=start, end=end)
+    days = [o.production_day for o in shift_occurrences(calendar, start, end)]
+    return max((day for day in days if day < today), default=today - timedelta(days=1))
 
 
 def get_daily_report(

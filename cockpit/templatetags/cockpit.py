@@ -11,7 +11,12 @@ from django.utils.translation import gettext
 from production.models import MachineEvent
 
 from ..admin import READ_PERMISSION, chosen_site
-from ..selectors import get_daily_report, get_plant_overview, list_sites
+from ..selectors import (
+    get_daily_report,
+    get_plant_overview,
+    list_sites,
+    previous_production_day,
+)
 
 register = template.Library()
 
@@ -27,7 +32,8 @@ def overview_refresh_s() -> int:
 @register.inclusion_tag("cockpit/overview.html", takes_context=True)
 def plant_overview(context) -> dict:
     """The overview of the site asked for (``?site=``), else the one last chosen, else the
-    first; with yesterday's shifts from the daily report."""
+    first; with the shifts of the last production day before today (yesterday, or
+    Saturday on a Monday) from the daily report."""
     request = context["request"]
     if not request.user.has_perm(READ_PERMISSION):
         return {"hidden": True}
@@ -36,7 +42,7 @@ def plant_overview(context) -> dict:
         return {"no_site": True}
     now = timezone.now()
     overview = get_plant_overview(site, now=now)
-    yesterday = overview["today"] - timedelta(days=1)
+    yesterday = previous_production_day(site, overview["today"])
     return {
         **overview,
         "sites": list_sites(),
