@@ -11,12 +11,7 @@ from django.utils.translation import gettext
 from production.models import MachineEvent
 
 from ..admin import READ_PERMISSION, chosen_site
-from ..selectors import (
-    get_daily_report,
-    get_plant_overview,
-    list_sites,
-    previous_production_day,
-)
+from ..selectors import get_plant_overview, list_sites
 
 register = template.Library()
 
@@ -32,22 +27,17 @@ def overview_refresh_s() -> int:
 @register.inclusion_tag("cockpit/overview.html", takes_context=True)
 def plant_overview(context) -> dict:
     """The overview of the site asked for (``?site=``), else the one last chosen, else the
-    first; with the shifts of the last production day before today (yesterday, or
-    Saturday on a Monday) from the daily report."""
+    first."""
     request = context["request"]
     if not request.user.has_perm(READ_PERMISSION):
         return {"hidden": True}
     site = chosen_site(request, request.GET.get("site"))
     if site is None:
         return {"no_site": True}
-    now = timezone.now()
-    overview = get_plant_overview(site, now=now)
-    yesterday = previous_production_day(site, overview["today"])
     return {
-        **overview,
+        **get_plant_overview(site, now=timezone.now()),
         "sites": list_sites(),
         "refresh_s": REFRESH_S,
-        "yesterday": get_daily_report(site, yesterday, now=now),
         "user": request.user,
     }
 
