@@ -1,5 +1,7 @@
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from io import StringIO
+from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps
@@ -232,3 +234,19 @@ def test_the_demo_tells_the_morning_story(demo):
     assert OperationEvent.objects.filter(at__lte=before_now).count() >= 20
     assert not LabourRecord.objects.filter(started_at__gt=now).exists()
     assert not MachineEvent.objects.filter(ts__gt=now).exists()
+
+
+def test_a_night_shift_still_running_at_the_load_is_compressed_before_now():
+    """Loaded at 03:00 on a Tuesday: Monday's night shift runs till 08:00, so its story ends
+    2.5 h before the load, and this morning's steps come after it."""
+    load_time = datetime(2026, 11, 24, 3, 0, tzinfo=ZoneInfo("Asia/Seoul"))
+    with mock.patch.object(timezone, "now", return_value=load_time):
+        load_demo()
+        report = get_daily_report(Site.objects.get(), date(2026, 11, 23), now=load_time)
+    night = OperationEvent.objects.filter(at__gte=load_time - timedelta(hours=7))
+    before_now = load_time - timedelta(hours=demo_plant.STORY_LEAD_H)
+    assert night.filter(at__lte=before_now, kind="report").exists()
+    assert not night.filter(at__gt=before_now, at__lt=load_time - timedelta(hours=2)).exists()
+    assert not OperationEvent.objects.filter(at__gt=load_time).exists()
+    assert [row["shift"].shift_code for row in report["by_shift"]] == ["DAY", "NIGHT"]
+    assert all(row["totals"]["good"] > 0 for row in report["by_shift"])
