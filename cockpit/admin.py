@@ -28,7 +28,14 @@ from production.oee.rollup import roll_up_for_reading
 
 from . import excel, services
 from .models import ShiftHandover
-from .selectors import MAX_REPORT_DAYS, add_up, get_daily_report, list_machine_ids, list_sites
+from .selectors import (
+    MAX_REPORT_DAYS,
+    add_up,
+    get_daily_report,
+    list_machine_ids,
+    list_sites,
+    previous_production_day,
+)
 
 # The permission that lets someone read the cockpit (the overview and the report).
 READ_PERMISSION = "production.view_operation"
@@ -46,7 +53,8 @@ def chosen_site(request, site_id: str | int | None = None) -> Site | None:
 
 
 def _yesterday(site: Site) -> date:
-    return timezone.localdate(timezone=ZoneInfo(site.time_zone)) - timedelta(days=1)
+    """The last production day before today at the site (the morning meeting's)."""
+    return previous_production_day(site, timezone.localdate(timezone=ZoneInfo(site.time_zone)))
 
 
 class ReportForm(forms.Form):

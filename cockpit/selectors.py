@@ -14,12 +14,12 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from mes.audit import plain_decimal
-from production.calendars.selectors import get_calendar, get_shift_at
-from production.calendars.windows import ShiftOccurrence, shift_occurrences
+from production.calendars.selectors import get_calendar
+from production.calendars.windows import Calendar, ShiftOccurrence, shift_at, shift_occurrences
 from production.execution.selectors import list_material_shortages, with_delivery_risk
 from production.models import (
     DowntimeClassification,
@@ -45,6 +45,8 @@ from .figures import overlap_s, prorated, ratio
 TILE_ROWS = 10
 # The longest range of days one daily report covers.
 MAX_REPORT_DAYS = 92
+# How far back the overview looks for the last production day (a long holiday).
+LOOK_BACK_DAYS = 14
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -122,10 +124,14 @@ def orders_at(site: Site) -> QuerySet[ProductionOrder]:
     )
 
 
-def _planned_by_center(site: Site, window: tuple[datetime, datetime]) -> dict[int, Decimal]:
+def _planned_by_center(
+    site: Site, window: tuple[datetime, datetime], *, until: datetime
+) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
     """Per work center id, the order quantity its operations are planned to make in
-    ``window`` (each planned evenly between its planned start and end)."""
-    planned: dict[int, Decimal] = defaultdict(Decimal)
+    ``window`` and in its part up to ``until`` (each planned evenly between its planned
+    start and end). One query."""
+    whole: dict[int, Decimal] = defaultdict(Decimal)
+    so_far: dict[int, Decimal] = defaultdict(Decimal)
     rows = (
         Operation.objects.filter(
             planned_start__lt=window[1], planned_end__gt=window[0], **_at_site(site)
@@ -134,8 +140,9 @@ def _planned_by_center(site: Site, window: tuple[datetime, datetime]) -> dict[in
         .values_list("work_center_id", "planned_start", "planned_end", "order__qty")
     )
     for work_center_id, start, end, qty in rows:
-        planned[work_center_id] += prorated(qty, (start, end), window)
-    return planned
+        whole[work_center_id] += prorated(qty, (start, end), window)
+        so_far[work_center_id] += prorated(qty, (start, end), (window[0], until))
+    return whole, so_far
 
 
 def _made_by_center(site: Site, window: tuple[datetime, datetime]) -> dict[int, dict]:
@@ -154,17 +161,17 @@ def _made_by_center(site: Site, window: tuple[datetime, datetime]) -> dict[int, 
     return {row["operation__work_center_id"]: row for row in rows}
 
 
-def get_this_shift(site: Site, machines: list[Machine], now: datetime) -> dict[str, Any]:
-    """The site's shift running now and per work center its output so far against the
+def get_this_shift(
+    site: Site, machines: list[Machine], now: datetime, *, shift: ShiftOccurrence | None
+) -> dict[str, Any]:
+    """The site's ``shift`` running now and per work center its output so far against the
     plan for the whole shift and up to now, and its OEE so far (from the OEE roll-ups)."""
-    shift = get_shift_at(site, now)
     roll_up_for_reading([machine.pk for machine in machines], now=now)
     oee = {row["work_center"].pk: row for row in current_shifts(machines=machines, now=now)}
     centers = {machine.work_center.pk: machine.work_center for machine in machines}
     if shift is None:
         return {"shift": None, "work_centers": []}
-    whole = _planned_by_center(site, (shift.start, shift.end))
-    so_far = _planned_by_center(site, (shift.start, now))
+    whole, so_far = _planned_by_center(site, (shift.start, shift.end), until=now)
     made = _made_by_center(site, (shift.start, now))
     rows = []
     for center in sorted(centers.values(), key=lambda c: c.code):
@@ -188,28 +195,34 @@ def get_this_shift(site: Site, machines: list[Machine], now: datetime) -> dict[s
 
 def get_plant_overview(site: Site, *, now: datetime) -> dict[str, Any]:
     """What the admin home shows of a site at ``now``: machine states by area and work
-    center, running operations, this shift per work center, late and at-risk orders,
-    open nonconformances, lots on hold and material shortages of released orders.
-    Lists are cut at ``TILE_ROWS``; the counts are of all."""
+    center, running operations, this shift per work center, the last production day's
+    daily report, late and at-risk orders, open nonconformances, lots on hold and material
+    shortages of released orders. Lists are cut at ``TILE_ROWS``; the counts are of all.
+    The site's calendar is read once for all of it."""
     zone = site.time_zone
     today = now.astimezone(ZoneInfo(zone)).date()
+    calendar = get_calendar(
+        site=site,
+        start=_midnight(today - timedelta(days=LOOK_BACK_DAYS), ZoneInfo(zone)),
+        end=now + timedelta(days=1),
+    )
+    last_day = previous_production_day(site, today, calendar=calendar)
     machines = list_machine_states(site)
     by_area: dict[Any, dict[WorkCenter, list[Machine]]] = {}
     for machine in machines:
         center = machine.work_center
         by_area.setdefault(center.area, {}).setdefault(center, []).append(machine)
         machine.state_for = now - machine.state_since if machine.state_since else None
-    risks = list(
-        with_delivery_risk(orders_at(site), today=today, zone=zone)
-        .select_related("item")
-        .order_by("due_date", "code")
-    )
+    risky = with_delivery_risk(orders_at(site), today=today, zone=zone)
+    risk_counts = risky.aggregate(all=Count("pk"), late=Count("pk", filter=Q(due_date__lt=today)))
+    risks = list(risky.select_related("item").order_by("due_date", "code")[:TILE_ROWS])
     for order in risks:
         order.is_late = order.due_date < today
+    # Every released order is checked, so only what the check and the tile read is loaded.
     released = list(
         orders_at(site)
         .filter(status=ProductionOrder.Status.RELEASED)
-        .select_related("item")
+        .only("pk", "code", "qty", "bom", "issue_location")
         .order_by("due_date", "code")
     )
     shortages = list_material_shortages(released)
@@ -226,10 +239,11 @@ def get_plant_overview(site: Site, *, now: datetime) -> dict[str, Any]:
         ],
         "states": _count_states(machines),
         "operations": list_running_operations(site),
-        "this_shift": get_this_shift(site, machines, now),
-        "risks": risks[:TILE_ROWS],
-        "risks_count": len(risks),
-        "late_count": sum(order.is_late for order in risks),
+        "this_shift": get_this_shift(site, machines, now, shift=shift_at(calendar, now)),
+        "yesterday": get_daily_report(site, last_day, now=now, calendar=calendar),
+        "risks": risks,
+        "risks_count": risk_counts["all"],
+        "late_count": risk_counts["late"],
         "shortages": short_orders[:TILE_ROWS],
         "shortages_count": len(short_orders),
         "ncrs": list(ncrs.select_related("lot__item", "production_order")[:TILE_ROWS]),
@@ -329,23 +343,47 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
 
 
-def list_shifts_of_day(site: Site, day: date) -> list[ShiftOccurrence]:
-    """The shifts of the site's calendar on a production day (none on a holiday)."""
+def list_shifts_of_day(
+    site: Site, day: date, *, calendar: Calendar | None = None
+) -> list[ShiftOccurrence]:
+    """The shifts of the site's calendar on a production day (none on a holiday).
+    ``calendar``: the site's, already read over the day and the days either side."""
     zone = ZoneInfo(site.time_zone)
     start, end = _midnight(day - timedelta(days=1), zone), _midnight(day + timedelta(days=2), zone)
-    calendar = get_calendar(site=site, start=start, end=end)
+    calendar = calendar or get_calendar(site=site, start=start, end=end)
     return [o for o in shift_occurrences(calendar, start, end) if o.production_day == day]
 
 
+def previous_production_day(site: Site, today: date, *, calendar: Calendar | None = None) -> date:
+    """The last day before ``today`` with shifts in the site's calendar (Monday's is
+    Saturday's when Sunday is off); the day before if none in ``LOOK_BACK_DAYS``.
+    ``calendar``: the site's, already read over those days."""
+    zone = ZoneInfo(site.time_zone)
+    start, end = _midnight(today - timedelta(days=LOOK_BACK_DAYS), zone), _midnight(today, zone)
+    calendar = calendar or get_calendar(site=site, start=start, end=end)
+    days = [o.production_day for o in shift_occurrences(calendar, start, end)]
+    return max((day for day in days if day < today), default=today - timedelta(days=1))
+
+
 def get_daily_report(
-    site: Site, day: date, *, now: datetime, shift_code: str | None = None
+    site: Site,
+    day: date,
+    *,
+    now: datetime,
+    shift_code: str | None = None,
+    calendar: Calendar | None = None,
 ) -> dict[str, Any]:
     """The daily production report (생산일보) of a site's production day, after the site's
     shift calendar: per work center and shift, per order planned, produced, good, scrap
     and labour hours; per work center and shift scrap and downtime by reason and OEE.
     ``shift_code`` keeps one shift. Reports and labour outside the site's shifts are not
-    in it. ``work_centers`` lists those with anything to show."""
-    shifts = [s for s in list_shifts_of_day(site, day) if shift_code in (None, s.shift_code)]
+    in it. ``work_centers`` lists those with anything to show. ``calendar``: the site's,
+    already read over the day and the days either side."""
+    shifts = [
+        s
+        for s in list_shifts_of_day(site, day, calendar=calendar)
+        if shift_code in (None, s.shift_code)
+    ]
     report: dict[str, Any] = {
         "site": site,
         "day": day,
@@ -397,7 +435,11 @@ def get_daily_report(
     )
     planned, reports, labour = list(planned), list(reports), list(labour)
     order_ids = {row[1] for rows in (planned, reports, labour) for row in rows}
-    orders = ProductionOrder.objects.select_related("item").in_bulk(order_ids)
+    orders = (
+        ProductionOrder.objects.select_related("item")
+        .only("code", "item__code", "item__name")
+        .in_bulk(order_ids)
+    )
     for center_id, order_id, start, end, qty in planned:
         for shift in shifts:
             share = prorated(qty, (start, end), (shift.start, shift.end))
@@ -426,10 +468,10 @@ def get_daily_report(
         production_day=day,
         shift_code__in=[s.shift_code for s in shifts],
         **_at_site(site, "machine__"),
-    ).select_related("machine")
+    ).annotate(work_center_id=F("machine__work_center_id"))
     by_code = {s.shift_code: s for s in shifts}
     for snapshot in snapshots:
-        key = (snapshot.machine.work_center_id, snapshot.shift_code)
+        key = (snapshot.work_center_id, snapshot.shift_code)
         found = blocks.setdefault(key, ShiftBlock(by_code[snapshot.shift_code]))
         found.snapshots.append(snapshot)
         for reason, lost in snapshot.down_by_reason.items():

@@ -517,8 +517,85 @@ PRODUCTION_ORDERS = [
     ProductionOrderData("PO-DEMO-0009", "SF-BRKT-LWR", 1000, 4, 1),
     ProductionOrderData("PO-DEMO-0010", "SF-BRKT-WELD", 600, 7, 1),
     ProductionOrderData("PO-DEMO-0011", "SF-BRKT-UPR", 2000, 5, 0),
-    ProductionOrderData("PO-DEMO-0012", "SF-CAL-BRKT", 400, 8, 0),
+    # Due yesterday: its lathe broke down (STORY), so it is late.
+    ProductionOrderData("PO-DEMO-0012", "SF-CAL-BRKT", 400, -1, 0),
+    # Upper brackets for the weld cell, made on the last production day (STORY).
+    ProductionOrderData("PO-DEMO-0013", "SF-BRKT-UPR", 1200, 2, 1),
 ]
+
+
+@dataclass(frozen=True)
+class StoryStep:
+    """One thing the shop floor did: ``shift`` is a shift code of the last production day
+    before the load (``hours`` into it) or NOW (``hours`` before the load)."""
+
+    shift: str
+    hours: float
+    order: str
+    seq: int
+    action: str  # start, report, pause, resume, complete, on (clock on), off (clock off)
+    person: str  # the operator doing it
+    machine: str = ""  # start: where
+    reason: str = ""  # pause: a pause or downtime reason; report: the scrap reason
+    good: int = 0
+    scrap: int = 0
+
+
+NOW = "NOW"
+# The last production day and this morning, played through the execution services when the
+# demo loads (its operations not touched yet): the press made upper brackets in the day
+# shift after a die change; the CNC cell bored caliper housings round the clock and turned
+# caliper brackets until a wait for a quality decision and the end of the day shift. Now
+# the housings' second operation and their washing run, and the lathe has been down for 40
+# minutes with a breakdown, so the bracket order, due yesterday, is late. The machines'
+# states follow the operations (a downtime pause: down, classified by the supervisor;
+# otherwise idle); the other machines' signals are the simulator's.
+# Operations of the press line's first machine and of the lower control arm are left to
+# the walk-throughs. A shift still running at the load is compressed to end STORY_LEAD
+# before it.
+STORY = [
+    StoryStep("DAY", 0.3, "PO-DEMO-0013", 10, "start", "op1001", machine="PRS-800-03"),
+    StoryStep("DAY", 0.4, "PO-DEMO-0013", 10, "pause", "op1001", reason="DT-DIE-CHANGE"),
+    StoryStep("DAY", 1.0, "PO-DEMO-0013", 10, "resume", "op1001"),
+    StoryStep("DAY", 2.5, "PO-DEMO-0013", 10, "report", "op1001", "", "SCRAP-BURR", 640, 8),
+    StoryStep("DAY", 3.5, "PO-DEMO-0013", 10, "report", "op1001", "", "SCRAP-CRACK", 560, 4),
+    StoryStep("DAY", 3.6, "PO-DEMO-0013", 10, "complete", "op1001"),
+    StoryStep("DAY", 6.0, "PO-DEMO-0013", 20, "start", "op1002", machine="PRS-400-02"),
+    StoryStep("DAY", 8.0, "PO-DEMO-0013", 20, "report", "op1002", "", "SCRAP-BURR", 700, 6),
+    StoryStep("DAY", 11.0, "PO-DEMO-0013", 20, "report", "op1002", "", "SCRAP-BURR", 480, 2),
+    StoryStep("DAY", 11.2, "PO-DEMO-0013", 20, "complete", "op1002"),
+    StoryStep("DAY", 0.2, "PO-DEMO-0008", 10, "start", "op1004", machine="CNC-MC01"),
+    StoryStep("DAY", 3.9, "PO-DEMO-0008", 10, "report", "op1004", "", "SCRAP-DIM", 62, 2),
+    StoryStep("DAY", 8.9, "PO-DEMO-0008", 10, "report", "op1004", "", "SCRAP-DIM", 70, 1),
+    StoryStep("DAY", 11.8, "PO-DEMO-0008", 10, "report", "op1004", good=44),
+    StoryStep("DAY", 11.9, "PO-DEMO-0008", 10, "off", "op1004"),
+    StoryStep("NIGHT", 0.1, "PO-DEMO-0008", 10, "on", "op1005"),
+    StoryStep("NIGHT", 3.9, "PO-DEMO-0008", 10, "report", "op1005", "", "SCRAP-CRACK", 66, 1),
+    StoryStep("NIGHT", 6.0, "PO-DEMO-0008", 10, "report", "op1005", good=40),
+    StoryStep("NIGHT", 6.1, "PO-DEMO-0008", 10, "complete", "op1005"),
+    StoryStep("NIGHT", 6.3, "PO-DEMO-0008", 20, "start", "op1005", machine="CNC-MC02"),
+    StoryStep("NIGHT", 11.8, "PO-DEMO-0008", 20, "report", "op1005", "", "SCRAP-DIM", 38, 1),
+    StoryStep("NIGHT", 11.9, "PO-DEMO-0008", 20, "pause", "op1005", reason="PAUSE-BREAK"),
+    StoryStep("NIGHT", 11.9, "PO-DEMO-0008", 20, "off", "op1005"),
+    StoryStep(NOW, 1.5, "PO-DEMO-0008", 20, "resume", "op1004"),
+    StoryStep(NOW, 1.5, "PO-DEMO-0008", 20, "on", "op1004"),
+    StoryStep(NOW, 1.0, "PO-DEMO-0008", 30, "start", "op1002", machine="ASM-02"),
+    StoryStep(NOW, 0.3, "PO-DEMO-0008", 30, "report", "op1002", good=20),
+    StoryStep("DAY", 0.4, "PO-DEMO-0012", 10, "start", "op1006", machine="CNC-LT01"),
+    StoryStep("DAY", 3.8, "PO-DEMO-0012", 10, "report", "op1006", "", "SCRAP-DIM", 110, 3),
+    StoryStep("DAY", 5.6, "PO-DEMO-0012", 10, "pause", "op1006", reason="DT-QUALITY"),
+    StoryStep("DAY", 6.4, "PO-DEMO-0012", 10, "resume", "op1006"),
+    StoryStep("DAY", 8.8, "PO-DEMO-0012", 10, "report", "op1006", good=105),
+    StoryStep("DAY", 11.8, "PO-DEMO-0012", 10, "report", "op1006", "", "SCRAP-CRACK", 88, 2),
+    StoryStep("DAY", 11.9, "PO-DEMO-0012", 10, "pause", "op1006", reason="PAUSE-BREAK"),
+    StoryStep("DAY", 11.9, "PO-DEMO-0012", 10, "off", "op1006"),
+    StoryStep(NOW, 2.0, "PO-DEMO-0012", 10, "resume", "op1003"),
+    StoryStep(NOW, 2.0, "PO-DEMO-0012", 10, "on", "op1003"),
+    StoryStep(NOW, 0.7, "PO-DEMO-0012", 10, "pause", "op1003", reason="DT-BREAKDOWN"),
+]
+STORY_LEAD_H = 2.5
+# Who classifies the downtime the machines sent without a reason.
+STORY_SUPERVISOR = "supervisor1"
 
 
 # A tablet per work center (the weld cell's at its first robot), bound once by a
@@ -648,7 +725,8 @@ def spc_history() -> list[list[str]]:
     return groups
 
 
-# Machine signals over the last days (production.oee.simulation), one step every five minutes.
+# Machine signals over the last days (production.oee.simulation), one step every five minutes,
+# from the last production day's start at the latest; the STORY's machines follow the STORY.
 HISTORY_DAYS = 1
 HISTORY_STEP_S = 300
 HISTORY_SEED = 2026

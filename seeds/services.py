@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.utils import timezone
 
+from cockpit.selectors import list_shifts_of_day, previous_production_day
 from inventory import services as inventory_services
 from inventory.models import Bom, Item, Location, StockMove, UnitOfMeasure
 from mes.services import create_person
@@ -26,6 +28,7 @@ from orders.models import Customer, SalesOrder
 from production import services as production_services
 from production.calendars import services as calendar_services
 from production.calendars.selectors import get_working_windows
+from production.calendars.windows import ShiftOccurrence
 from production.execution import services as execution_services
 from production.models import (
     Area,
@@ -33,6 +36,8 @@ from production.models import (
     Holiday,
     Machine,
     MachineEvent,
+    Operation,
+    OperationEvent,
     ProductionOrder,
     ReasonCode,
     Routing,
@@ -41,7 +46,8 @@ from production.models import (
     Terminal,
     WorkCenter,
 )
-from production.oee.services import MAX_BATCH, ingest_machine_events
+from production.oee.rollup import roll_up_oee
+from production.oee.services import MAX_BATCH, classify_downtime, ingest_machine_events
 from production.oee.simulation import PlantSimulator
 from production.shopfloor import services as shopfloor_services
 from quality.inspections import services as inspection_services
@@ -56,6 +62,7 @@ class _Loader:
     def __init__(self, *, actor, today: date):
         self.actor = actor
         self.today = today
+        self.now = timezone.now().replace(microsecond=0)
         self.created: Counter[str] = Counter()
 
     def ensure(self, model: type[models.Model], upsert: Callable[..., Any], code: str, **values):
@@ -81,7 +88,9 @@ class _Loader:
         self.load_terminals()
         self.load_people()
         self.load_quality(items)
-        self.load_machine_history()
+        shifts = self.story_shifts(site)
+        self.load_machine_history(shifts)
+        self.load_story(shifts)
         return self.created
 
     def load_plant(self) -> Site:
@@ -360,9 +369,16 @@ class _Loader:
             )
             self.created[Inspection._meta.verbose_name_plural] += 1
 
-    def load_machine_history(self) -> None:
+    def story_shifts(self, site: Site) -> dict[str, ShiftOccurrence]:
+        """The shifts of the last production day before today, by code."""
+        today = self.now.astimezone(ZoneInfo(site.time_zone)).date()
+        day = previous_production_day(site, today)
+        return {shift.shift_code: shift for shift in list_shifts_of_day(site, day)}
+
+    def load_machine_history(self, shifts: dict[str, ShiftOccurrence]) -> None:
         """The machines' signals over the last days, as the simulator makes them, so the
-        OEE dashboard has something to show before any machine is connected."""
+        OEE dashboard has something to show before any machine is connected; those of the
+        story's machines from the last production day on are the story's."""
         machines = Machine.objects.filter(code__in=[m.code for m in demo.MACHINES]).select_related(
             "work_center"
         )
@@ -371,11 +387,11 @@ class _Loader:
         plant = PlantSimulator(
             [(m.code, float(m.ideal_cycle_time_s)) for m in machines], seed=demo.HISTORY_SEED
         )
-        now = timezone.now().replace(second=0, microsecond=0)
+        now = self.now.replace(second=0)
         step = timedelta(seconds=demo.HISTORY_STEP_S)
-        moment = now - timedelta(days=demo.HISTORY_DAYS)
+        moment = min([now - timedelta(days=demo.HISTORY_DAYS), *(s.start for s in shifts.values())])
         working = {
-            m.code: get_working_windows(work_center=m.work_center, start=moment, end=now)
+            m.code: get_working_windows(work_center=m.work_center, start=moment, end=now + step)
             for m in machines
         }
         rows = []
@@ -387,9 +403,109 @@ class _Loader:
             ]
             rows += plant.step(moment, step.total_seconds(), resting)
             moment += step
+        story_machines = {step.machine for step in demo.STORY if step.machine}
+        rows = [row for row in rows if row["machine"] not in story_machines]
         for first in range(0, len(rows), MAX_BATCH):
             stored = ingest_machine_events(rows[first : first + MAX_BATCH])
             self.created[MachineEvent._meta.verbose_name_plural] += stored.accepted
+
+    def load_story(self, shifts: dict[str, ShiftOccurrence]) -> None:
+        """The last production day and this morning (demo_plant.STORY), through the execution
+        services, recorded at the times they happened; the machines' states with them.
+        Played only while none of its orders' operations has been touched."""
+        orders = {step.order for step in demo.STORY}
+        if OperationEvent.objects.filter(operation__order__code__in=orders).exists():
+            return
+        if not {step.shift for step in demo.STORY} - {demo.NOW} <= set(shifts):
+            return  # no such shifts in the calendar (someone changed it)
+        steps = sorted(demo.STORY, key=lambda step: self.story_time(step, shifts))
+        names = {step.person for step in steps}
+        people = {person.username: person for person in User.objects.filter(username__in=names)}
+        operations = {
+            (op.order.code, op.seq): op
+            for op in Operation.objects.filter(order__code__in=orders).select_related("order")
+        }
+        reasons = {r.code: r for r in ReasonCode.objects.all()}
+        machine_of: dict[tuple[str, int], str] = {}
+        first_shift = min(shift.start for shift in shifts.values())
+        states = [
+            {"machine": code, "ts": first_shift.isoformat(), "state": "idle"}
+            for code in sorted({step.machine for step in steps if step.machine})
+        ]
+        stops: list[tuple[str, datetime, str]] = []
+        for step in steps:
+            at = self.story_time(step, shifts)
+            key = (step.order, step.seq)
+            machine_of.setdefault(key, step.machine)
+            state = _play(step, operations[key], people[step.person], reasons, at)
+            if state:
+                states.append({"machine": machine_of[key], "ts": at.isoformat(), "state": state})
+            if state == MachineEvent.State.DOWN:
+                stops.append((machine_of[key], at, step.reason))
+        ingest_machine_events(states)
+        supervisor = User.objects.get(username=demo.STORY_SUPERVISOR)
+        machines = {m.code: m for m in Machine.objects.filter(code__in=machine_of.values())}
+        for machine, at, reason in stops:
+            classify_downtime(
+                machines[machine], started_at=at, reason=reasons[reason], actor=supervisor
+            )
+        self.created[OperationEvent._meta.verbose_name_plural] += OperationEvent.objects.filter(
+            operation__order__code__in=orders
+        ).count()
+        # What the OEE beat would have done by now: the dashboards open on it at once.
+        roll_up_oee(now=self.now)
+
+    def story_time(self, step: demo.StoryStep, shifts: dict[str, ShiftOccurrence]) -> datetime:
+        """When a step happened: ``hours`` into its shift, or before now. A shift still
+        running is compressed to end ``STORY_LEAD_H`` before now, ahead of NOW's steps."""
+        if step.shift == demo.NOW:
+            return self.now - timedelta(hours=step.hours)
+        shift = shifts[step.shift]
+        end = min(shift.end, self.now - timedelta(hours=demo.STORY_LEAD_H))
+        fraction = step.hours * 3600 / (shift.end - shift.start).total_seconds()
+        return (shift.start + (end - shift.start) * fraction).replace(microsecond=0)
+
+
+def _play(
+    step: demo.StoryStep,
+    operation: Operation,
+    person: Any,
+    reasons: dict[str, ReasonCode],
+    at: datetime,
+) -> str | None:
+    """Do one step of the story through the execution services; the machine's state after
+    it, if it changes."""
+    ex = execution_services  # short: every branch calls it
+    reason = reasons.get(step.reason)
+    if step.action == "start":
+        machine = Machine.objects.get(code=step.machine)
+        ex.start_operation(operation, actor=person, machine=machine, operator=person, at=at)
+        return MachineEvent.State.RUNNING
+    if step.action == "report":
+        ex.report_operation(
+            operation,
+            actor=person,
+            qty_good=step.good,
+            qty_scrap=step.scrap,
+            scrap_reason=reason if step.scrap else None,
+            at=at,
+        )
+        return None
+    if step.action == "pause":
+        ex.pause_operation(operation, actor=person, reason=reason, at=at)
+        down = reason.kind == ReasonCode.Kind.DOWNTIME
+        return MachineEvent.State.DOWN if down else MachineEvent.State.IDLE
+    if step.action == "resume":
+        ex.resume_operation(operation, actor=person, at=at)
+        return MachineEvent.State.RUNNING
+    if step.action == "complete":
+        ex.complete_operation(operation, actor=person, at=at)
+        return MachineEvent.State.IDLE
+    if step.action == "on":
+        ex.clock_on(operation, actor=person, operator=person, at=at)
+    else:
+        ex.clock_off(operation, actor=person, operator=person, at=at)
+    return None
 
 
 def load_demo_plant(*, actor=None, today: date) -> Counter[str]:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from production.models import MachineEvent
 
 from ..admin import READ_PERMISSION, chosen_site
-from ..selectors import get_daily_report, get_plant_overview, list_sites
+from ..selectors import get_plant_overview, list_sites
 
 register = template.Library()
 
@@ -27,21 +27,17 @@ def overview_refresh_s() -> int:
 @register.inclusion_tag("cockpit/overview.html", takes_context=True)
 def plant_overview(context) -> dict:
     """The overview of the site asked for (``?site=``), else the one last chosen, else the
-    first; with yesterday's shifts from the daily report."""
+    first."""
     request = context["request"]
     if not request.user.has_perm(READ_PERMISSION):
         return {"hidden": True}
     site = chosen_site(request, request.GET.get("site"))
     if site is None:
         return {"no_site": True}
-    now = timezone.now()
-    overview = get_plant_overview(site, now=now)
-    yesterday = overview["today"] - timedelta(days=1)
     return {
-        **overview,
+        **get_plant_overview(site, now=timezone.now()),
         "sites": list_sites(),
         "refresh_s": REFRESH_S,
-        "yesterday": get_daily_report(site, yesterday, now=now),
         "user": request.user,
     }
 

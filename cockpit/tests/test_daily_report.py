@@ -11,10 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from cockpit.selectors import get_daily_report
+from cockpit.selectors import get_daily_report, previous_production_day
 from production.calendars import services as calendars
 from production.oee.rollup import roll_up_oee
 from production.oee.services import ingest_machine_events
+from production.tests.factories import SiteFactory
 
 from .cockpit_factories import DAY, at, local, order_at, run, two_shift_plant
 
@@ -154,6 +155,21 @@ def test_a_day_without_shifts_or_without_data_says_so(make_person):
     quiet = client.get(url, {"site": plant.pk, "start": "2026-11-25"}).content.decode()
     assert "Nothing was planned or recorded on 2026-11-25." in quiet
     assert 'data-total="good">0<' in quiet
+
+
+def test_the_morning_meeting_reads_the_last_production_day_before_today(make_person):
+    plant = two_shift_plant()
+    assert previous_production_day(plant, DAY) == DAY - timedelta(days=1)
+    calendars.add_holiday(actor=None, site=plant, date=DAY - timedelta(days=1), name="Holiday")
+    assert previous_production_day(plant, DAY) == DAY - timedelta(days=2)
+    no_calendar = SiteFactory(code="NO-CAL")
+    assert previous_production_day(no_calendar, DAY) == DAY - timedelta(days=1)
+    client = Client()
+    client.force_login(make_person("plant_manager"))
+    with at(local("07:00", DAY)):
+        page = client.get(reverse("admin:cockpit_daily_report"), {"site": plant.pk})
+    shown = page.content.decode()
+    assert str(DAY - timedelta(days=2)) in shown and str(DAY - timedelta(days=1)) not in shown
 
 
 def test_people_without_execution_access_do_not_read_it(plant, make_person):

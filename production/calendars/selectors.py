@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from mes.errors import InvalidInput
 
 from ..models import (
+    Area,
     CalendarAssignment,
     Holiday,
     PlannedStop,
@@ -76,6 +77,43 @@ def get_calendar(
             .values_list("start", "end")
         ),
     )
+
+
+def get_calendars(
+    work_centers: Iterable[WorkCenter], *, start: datetime, end: datetime
+) -> dict[int, Calendar]:
+    """The calendars of several work centers by id, each what ``get_calendar`` gives it:
+    the site's, read once per site, for those with no assignment or planned stop of their
+    own; their own for the others. Three queries plus ``get_calendar``'s per site and per
+    work center with a calendar of its own."""
+    work_centers = list(work_centers)
+    ids = [center.pk for center in work_centers]
+    own = set(
+        CalendarAssignment.objects.filter(work_center_id__in=ids).values_list(
+            "work_center_id", flat=True
+        )
+    ) | set(
+        PlannedStop.objects.filter(
+            work_center_id__in=ids, start__lt=end, end__gt=start
+        ).values_list("work_center_id", flat=True)
+    )
+    site_of = {
+        area.pk: area.site
+        for area in Area.objects.filter(pk__in={c.area_id for c in work_centers}).select_related(
+            "site"
+        )
+    }
+    of_site: dict[int, Calendar] = {}
+    found = {}
+    for center in work_centers:
+        site = site_of.get(center.area_id)
+        if center.pk in own or site is None:
+            found[center.pk] = get_calendar(work_center=center, start=start, end=end)
+            continue
+        if site.pk not in of_site:
+            of_site[site.pk] = get_calendar(site=site, start=start, end=end)
+        found[center.pk] = of_site[site.pk]
+    return found
 
 
 def get_working_windows(

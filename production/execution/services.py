@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -314,7 +314,7 @@ def cancel_production_order(order: ProductionOrder, *, actor) -> ProductionOrder
             return order
         _set_order_status(order, OrderStatus.CANCELLED, actor=actor)
         for operation in order.operations.select_for_update().order_by("seq"):
-            _transition(operation, Kind.CANCEL, actor=actor)
+            _transition(operation, Kind.CANCEL, actor=actor, at=timezone.now())
         return order
 
 
@@ -382,13 +382,16 @@ def start_operation(
     actor,
     machine: Machine | None = None,
     operator: AbstractBaseUser | None = None,
+    at: datetime | None = None,
 ) -> Operation:
     """pending → running, on ``machine`` (one of its work center's) if given.
 
     The first start of an order puts it in progress. A machine runs one operation
     at a time (MachineBusy). ``operator`` is clocked on. Starting a running
-    operation again changes nothing (but clocks the operator on).
+    operation again changes nothing (but clocks the operator on). ``at``: when it
+    happened, if earlier than now (see ``_moment``).
     """
+    now = _moment(at)
     with transaction.atomic():
         order, operation = _lock_operation(operation)
         if not _already_made(operation, Kind.START):
@@ -398,22 +401,25 @@ def start_operation(
                     % {"machine": machine.code, "work_center": operation.work_center.code},
                     field="machine",
                 )
-            now = timezone.now()
             _run_on_machine(
                 operation,
                 Kind.START,
                 actor=actor,
                 machine=machine or operation.machine,
+                at=now,
                 actual_start=operation.actual_start or now,
             )
             _set_order_status(order, OrderStatus.IN_PROGRESS, actor=actor, actual_start=now)
         if operator is not None:
-            _clock_on(operation, operator)
+            _clock_on(operation, operator, at=now)
         return operation
 
 
-def pause_operation(operation: Operation, *, actor, reason: ReasonCode) -> Operation:
+def pause_operation(
+    operation: Operation, *, actor, reason: ReasonCode, at: datetime | None = None
+) -> Operation:
     """running → paused, for a pause or downtime reason; pausing a paused operation is a no-op."""
+    now = _moment(at)
     if reason.kind not in {ReasonCode.Kind.PAUSE, ReasonCode.Kind.DOWNTIME}:
         raise InvalidInput(
             _("Reason %(code)s is not a pause or downtime reason.") % {"code": reason.code},
@@ -421,23 +427,25 @@ def pause_operation(operation: Operation, *, actor, reason: ReasonCode) -> Opera
         )
     with transaction.atomic():
         _order, operation = _lock_operation(operation)
-        _transition(operation, Kind.PAUSE, actor=actor, reason=reason)
+        _transition(operation, Kind.PAUSE, actor=actor, at=now, reason=reason)
         return operation
 
 
-def resume_operation(operation: Operation, *, actor) -> Operation:
+def resume_operation(operation: Operation, *, actor, at: datetime | None = None) -> Operation:
     """paused → running, on its machine if that is free; resuming a running one is a no-op."""
+    now = _moment(at)
     with transaction.atomic():
         _order, operation = _lock_operation(operation)
-        _run_on_machine(operation, Kind.RESUME, actor=actor, machine=operation.machine)
+        _run_on_machine(operation, Kind.RESUME, actor=actor, machine=operation.machine, at=now)
         return operation
 
 
-def complete_operation(operation: Operation, *, actor) -> Operation:
+def complete_operation(operation: Operation, *, actor, at: datetime | None = None) -> Operation:
     """running or paused → completed, after the operation before it; clocks everybody off.
 
     Completing the last operation completes the order. Completing again is a no-op.
     """
+    now = _moment(at)
     with transaction.atomic():
         order, operation = _lock_operation(operation)
         if _already_made(operation, Kind.COMPLETE):
@@ -454,8 +462,7 @@ def complete_operation(operation: Operation, *, actor) -> Operation:
                 _("Record the inspections of plan %(plans)s before completing this operation.")
                 % {"plans": ", ".join(missing)}
             )
-        now = timezone.now()
-        _transition(operation, Kind.COMPLETE, actor=actor, actual_end=now)
+        _transition(operation, Kind.COMPLETE, actor=actor, at=now, actual_end=now)
         LabourRecord.objects.filter(operation=operation, ended_at__isnull=True).update(ended_at=now)
         if _next(operation) is None:
             _set_order_status(order, OrderStatus.COMPLETED, actor=actor, actual_end=now)
@@ -463,7 +470,13 @@ def complete_operation(operation: Operation, *, actor) -> Operation:
 
 
 def _run_on_machine(
-    operation: Operation, kind: str, *, actor, machine: Machine | None, **fields: Any
+    operation: Operation,
+    kind: str,
+    *,
+    actor,
+    machine: Machine | None,
+    at: datetime,
+    **fields: Any,
 ) -> None:
     """Start or resume ``operation`` on ``machine``, refusing a machine that runs another one."""
     if _already_made(operation, kind):
@@ -477,7 +490,7 @@ def _run_on_machine(
         raise _machine_busy(machine)
     try:
         with transaction.atomic():
-            _transition(operation, kind, actor=actor, machine=machine, **fields)
+            _transition(operation, kind, actor=actor, at=at, machine=machine, **fields)
     except IntegrityError as exc:  # started concurrently: the partial unique constraint
         raise _machine_busy(machine) from exc
 
@@ -494,6 +507,7 @@ def _transition(
     kind: str,
     *,
     actor,
+    at: datetime,
     reason: ReasonCode | None = None,
     **fields: Any,
 ) -> OperationEvent | None:
@@ -514,6 +528,7 @@ def _transition(
         operation,
         kind,
         actor=actor,
+        at=at,
         from_status=from_status,
         to_status=target,
         machine=operation.machine,
@@ -539,10 +554,13 @@ def _already_made(operation: Operation, kind: str) -> bool:
     return False
 
 
-def _write_event(operation: Operation, kind: str, *, actor, **fields: Any) -> OperationEvent:
+def _write_event(
+    operation: Operation, kind: str, *, actor, at: datetime, **fields: Any
+) -> OperationEvent:
     event = OperationEvent.objects.create(
         operation=operation,
         kind=kind,
+        at=at,
         actor=actor if getattr(actor, "pk", None) else None,
         **fields,
     )
@@ -564,6 +582,7 @@ def report_operation(
     consumed_lots: Sequence[Mapping[str, Any]] | None = None,
     output_lot: str | None = None,
     client_ref: str | None = None,
+    at: datetime | None = None,
 ) -> OperationEvent:
     """Count good and scrapped units on a running or paused operation.
 
@@ -575,8 +594,11 @@ def report_operation(
     the BOM quantity. On the last operation the good quantity is received as the
     lot ``output_lot`` (lot-tracked products; default: the order code; a serial
     number for a serial-tracked product, one unit per report). A ``client_ref``
-    already used makes the report a no-op returning the first event.
+    already used makes the report a no-op returning the first event. ``at``: when the
+    units were counted, if earlier than now (see ``_moment``); the stock moves are
+    booked now.
     """
+    now = _moment(at)
     qty_good = _quantity(qty_good, "qty_good")
     qty_scrap = _quantity(qty_scrap, "qty_scrap")
     if qty_good + qty_scrap <= 0:
@@ -632,6 +654,7 @@ def report_operation(
             operation,
             Kind.REPORT,
             actor=actor,
+            at=now,
             from_status=operation.status,
             to_status=operation.status,
             machine=operation.machine,
@@ -815,8 +838,11 @@ def _link_genealogy(order: ProductionOrder) -> None:
 # --- labour -------------------------------------------------------------------------
 
 
-def clock_on(operation: Operation, *, actor, operator: AbstractBaseUser) -> LabourRecord:
+def clock_on(
+    operation: Operation, *, actor, operator: AbstractBaseUser, at: datetime | None = None
+) -> LabourRecord:
     """``operator`` starts working on the operation; several may at once; twice is a no-op."""
+    now = _moment(at)
     with transaction.atomic():
         _order, operation = _lock_operation(operation)
         if operation.status not in CLOCKABLE:
@@ -824,11 +850,14 @@ def clock_on(operation: Operation, *, actor, operator: AbstractBaseUser) -> Labo
                 _("Operation %(seq)s is %(status)s; nobody can clock on.")
                 % {"seq": operation.seq, "status": operation.get_status_display()}
             )
-        return _clock_on(operation, operator)
+        return _clock_on(operation, operator, at=now)
 
 
-def clock_off(operation: Operation, *, actor, operator: AbstractBaseUser) -> LabourRecord | None:
+def clock_off(
+    operation: Operation, *, actor, operator: AbstractBaseUser, at: datetime | None = None
+) -> LabourRecord | None:
     """``operator`` stops working on the operation; not clocked on: a no-op (None)."""
+    now = _moment(at)
     with transaction.atomic():
         _order, operation = _lock_operation(operation)
         record = (
@@ -837,22 +866,38 @@ def clock_off(operation: Operation, *, actor, operator: AbstractBaseUser) -> Lab
             .first()
         )
         if record is not None:
-            record.ended_at = timezone.now()
+            if now < record.started_at:
+                raise InvalidInput(_("Clocked off before clocking on."), field="at")
+            record.ended_at = now
             record.save(update_fields=["ended_at"])
         return record
 
 
-def _clock_on(operation: Operation, operator: AbstractBaseUser) -> LabourRecord:
+def _clock_on(operation: Operation, operator: AbstractBaseUser, *, at: datetime) -> LabourRecord:
     record, _created = LabourRecord.objects.get_or_create(
         operation=operation,
         operator=operator,
         ended_at=None,
-        defaults={"started_at": timezone.now()},
+        defaults={"started_at": at},
     )
     return record
 
 
 # --- helpers ------------------------------------------------------------------------
+
+
+def _moment(at: datetime | None) -> datetime:
+    """When a command happened: now, or ``at`` when the shop floor records it later (a
+    paper report typed in after the shift, the demo plant's history). Never in the future.
+    The caller keeps the operation's commands in the order they happened."""
+    now = timezone.now()
+    if at is None:
+        return now
+    if at.utcoffset() is None:
+        raise InvalidInput(_("Give a date and time with its time zone."), field="at")
+    if at > now:
+        raise InvalidInput(_("This cannot be recorded ahead of time."), field="at")
+    return at
 
 
 def _lock_order(order: ProductionOrder) -> ProductionOrder:

@@ -15,6 +15,7 @@ __all__ = [
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mes.models import CodeField, TimeStampedModel, code_check, quantity_field
@@ -264,7 +265,8 @@ class OperationEvent(models.Model):
         Operation, verbose_name=_("operation"), on_delete=models.CASCADE, related_name="events"
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    # Set by the services: now, or when the shop floor says it happened (a late record).
+    at = models.DateTimeField(_("when"), default=timezone.now, editable=False, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("who"),

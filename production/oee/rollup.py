@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from mes import audit
 from mes.errors import InvalidInput
-from production.calendars.selectors import get_calendar
+from production.calendars.selectors import get_calendar, get_calendars
 from production.calendars.windows import Calendar, working_windows
 from quality.kpis import report_counts
 
@@ -112,16 +112,21 @@ def mark_stale(touched: Iterable[tuple[int, datetime]]) -> None:
 
 
 class Calendars:
-    """Each work center's calendar, loaded once for a run over [start, end)."""
+    """Each work center's calendar, loaded once for a run over [start, end); those of
+    ``work_centers`` (the run's) all at once, so the work centers that follow their
+    site's calendar share one read of it."""
 
-    def __init__(self, start: datetime, end: datetime):
+    def __init__(self, start: datetime, end: datetime, work_centers: Iterable[WorkCenter] = ()):
         self.start, self.end = start - SHIFT_REACH, end + SHIFT_REACH
+        self.work_centers = {center.pk: center for center in work_centers}
         self.loaded: dict[int, Calendar] = {}
 
     def windows(self, work_center: WorkCenter, start: datetime, end: datetime):
         if start < self.start or end > self.end:  # a mark older than the run expected
             self.start, self.end = min(start, self.start), max(end, self.end)
             self.loaded.clear()
+        if not self.loaded and work_center.pk in self.work_centers:
+            self.loaded = get_calendars(self.work_centers.values(), start=self.start, end=self.end)
         if work_center.pk not in self.loaded:
             self.loaded[work_center.pk] = get_calendar(
                 work_center=work_center, start=self.start, end=self.end
@@ -300,7 +305,9 @@ def roll_up_oee(
             for m in machines
             if m.pk in marked or m.pk not in catch_up or catch_up[m.pk] < now - fresh_for
         ]
-    calendars = Calendars(min([now, *catch_up.values()]), now)
+    calendars = Calendars(
+        min([now, *catch_up.values()]), now, work_centers={m.work_center for m in machines}
+    )
     done = RollUp()
     for first in range(0, len(machines), batch_size):
         batch = machines[first : first + batch_size]

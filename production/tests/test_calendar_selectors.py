@@ -7,7 +7,7 @@ import pytest
 
 from mes.errors import InvalidInput
 from production.calendars import selectors, services
-from production.calendars.windows import total_seconds
+from production.calendars.windows import total_seconds, working_windows
 
 from .factories import SiteFactory, WorkCenterFactory
 
@@ -120,6 +120,35 @@ def test_holidays_and_planned_stops_are_taken_out(plant):
     whole_site = selectors.get_working_windows(site=site, **range_)
     assert total_seconds(own) == (8 - 1 + 0 + 8 - 2) * HOUR
     assert total_seconds(neighbour) == total_seconds(whole_site) == (8 - 1 + 0 + 8) * HOUR
+
+
+def test_work_centers_read_together_share_their_sites_calendar_unless_they_have_their_own(
+    plant, django_assert_num_queries
+):
+    own_pattern, own_stop = plant["work_center"], plant["neighbour"]
+    services.assign_calendar(
+        actor=None, pattern=plant["night"], work_center=own_pattern, valid_from=date(2026, 3, 3)
+    )
+    services.add_planned_stop(
+        actor=None,
+        work_center=own_stop,
+        start=seoul(2026, 3, 2, 14),
+        end=seoul(2026, 3, 2, 16),
+        reason="Maintenance",
+    )
+    plain = [WorkCenterFactory(area=own_stop.area) for _ in range(3)]
+    elsewhere = WorkCenterFactory()  # another site, without a calendar
+    centers = [own_pattern, own_stop, *plain, elsewhere]
+    range_ = {"start": seoul(2026, 3, 2), "end": seoul(2026, 3, 4)}
+    # Three; the site's calendar (5), the other site's (3: no patterns to prefetch) and
+    # the two work centers' own (6 each: their site first).
+    with django_assert_num_queries(3 + 5 + 3 + 6 + 6):
+        calendars = selectors.get_calendars(centers, **range_)
+    for center in centers:
+        assert working_windows(calendars[center.pk], **range_) == selectors.get_working_windows(
+            work_center=center, **range_
+        ), center.code
+    assert calendars[plain[0].pk] is calendars[plain[2].pk]
 
 
 def test_calendar_changes_within_the_range(plant):

@@ -1,8 +1,10 @@
 """Operation commands: the state machine, machines, labour, report bounds and bad input."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from mes.errors import InvalidInput, InvalidTransition, MachineBusy, QuantityExceeded
 from production.execution import services
@@ -173,6 +175,52 @@ def test_labour_of_two_operators(make_person):
     with pytest.raises(InvalidTransition):
         services.clock_on(operation, actor=kim, operator=kim)
     assert LabourRecord.objects.count() == 3
+
+
+def test_commands_recorded_later_keep_when_they_happened(make_person):
+    kim = make_person("operator")
+    order = released_order(qty="10", steps=1)
+    [operation] = operations_of(order)
+    now = timezone.now()
+    at = {hours: now - timedelta(hours=hours) for hours in (8, 7, 6, 5, 4, 3)}
+    services.start_operation(operation, actor=None, operator=kim, at=at[8])
+    services.pause_operation(operation, actor=None, reason=pause_reason(), at=at[7])
+    services.resume_operation(operation, actor=None, at=at[6])
+    services.report_operation(operation, actor=None, qty_good="10", at=at[5])
+    services.clock_off(operation, actor=None, operator=kim, at=at[4])
+    services.clock_on(operation, actor=None, operator=kim, at=at[4])
+    services.complete_operation(operation, actor=None, at=at[3])
+    events = OperationEvent.objects.filter(operation=operation).order_by("id")
+    assert [(e.kind, e.at) for e in events] == [
+        ("start", at[8]),
+        ("pause", at[7]),
+        ("resume", at[6]),
+        ("report", at[5]),
+        ("complete", at[3]),
+    ]
+    operation.refresh_from_db()
+    order.refresh_from_db()
+    assert (operation.actual_start, operation.actual_end) == (at[8], at[3])
+    assert (order.actual_start, order.actual_end) == (at[8], at[3])
+    labour = LabourRecord.objects.order_by("id")
+    assert [(r.started_at, r.ended_at) for r in labour] == [(at[8], at[4]), (at[4], at[3])]
+
+
+def test_a_command_cannot_be_recorded_ahead_of_time_or_without_a_zone(make_person):
+    kim = make_person("operator")
+    order = released_order(steps=1)
+    [operation] = operations_of(order)
+    later = timezone.now() + timedelta(minutes=5)
+    with pytest.raises(InvalidInput):
+        services.start_operation(operation, actor=None, at=later)
+    with pytest.raises(InvalidInput):
+        services.start_operation(operation, actor=None, at=later.replace(tzinfo=None))
+    services.start_operation(operation, actor=None, operator=kim)
+    with pytest.raises(InvalidInput):  # before the operator clocked on
+        services.clock_off(
+            operation, actor=None, operator=kim, at=timezone.now() - timedelta(hours=1)
+        )
+    assert OperationEvent.objects.filter(operation=operation).count() == 1
 
 
 def report(operation, good, scrap="0", **kwargs):

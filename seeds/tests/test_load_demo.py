@@ -1,5 +1,7 @@
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from io import StringIO
+from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps
@@ -8,6 +10,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from cockpit.selectors import get_daily_report, get_plant_overview, previous_production_day
 from inventory.models import Bom, Item
 from inventory.selectors import get_active_bom
 from mes.models import AuditEntry
@@ -18,7 +21,10 @@ from production.models import (
     Area,
     CalendarAssignment,
     Holiday,
+    LabourRecord,
     Machine,
+    MachineEvent,
+    OperationEvent,
     ReasonCode,
     Routing,
     ShiftPattern,
@@ -191,3 +197,56 @@ def test_open_sales_orders_are_due_in_the_next_weeks(demo):
     assert all(
         today + timedelta(days=14) <= line.due_date <= today + timedelta(days=28) for line in lines
     )
+
+
+def test_the_demo_tells_the_morning_story(demo):
+    """The last production day's two shifts produced, and now some operations run, a
+    machine is down with a reason and an order is late: all through the services."""
+    site = Site.objects.get()
+    now = timezone.now()
+    overview = get_plant_overview(site, now=now)
+    machines = {m.code: m for a in overview["areas"] for _c, ms in a["work_centers"] for m in ms}
+    lathe = machines["CNC-LT01"]
+    assert (lathe.state, lathe.state_reason) == ("down", "설비 고장 (Breakdown)")
+    assert machines["CNC-MC02"].state == "running"
+    running = [op for op in overview["operations"] if op.status == "running"]
+    assert {op.machine.code for op in running} == {"CNC-MC02", "ASM-02"}
+    assert [(order.code, order.is_late) for order in overview["risks"]] == [("PO-DEMO-0012", True)]
+
+    day = previous_production_day(site, overview["today"])
+    report = get_daily_report(site, day, now=now)
+    for row in report["by_shift"]:  # DAY and NIGHT
+        assert row["totals"]["good"] > 0 and row["totals"]["scrap"] > 0, row["shift"]
+        assert row["totals"]["labour_h"] > 0 and row["oee"]["oee"], row["shift"]
+    blocks = {
+        (center["work_center"].code, block.shift.shift_code): block
+        for center in report["work_centers"]
+        for block in center["blocks"]
+    }
+    press = blocks["WC-PRESS", "DAY"]
+    assert press.totals["good"] == 1180 + 1200  # blanking and forming of PO-DEMO-0013
+    assert dict(press.scrap_named) == {"버 (Burr)": 16, "크랙 (Crack)": 4}
+    assert "금형 교체 (Die change)" in dict(press.down_named)
+    cnc = blocks["WC-CNC", "DAY"]
+    assert "품질 판정 대기 (Waiting for a quality decision)" in dict(cnc.down_named)
+    # What happened yesterday is stamped yesterday, not at the load.
+    before_now = now - timedelta(hours=demo_plant.STORY_LEAD_H)
+    assert OperationEvent.objects.filter(at__lte=before_now).count() >= 20
+    assert not LabourRecord.objects.filter(started_at__gt=now).exists()
+    assert not MachineEvent.objects.filter(ts__gt=now).exists()
+
+
+def test_a_night_shift_still_running_at_the_load_is_compressed_before_now():
+    """Loaded at 03:00 on a Tuesday: Monday's night shift runs till 08:00, so its story ends
+    2.5 h before the load, and this morning's steps come after it."""
+    load_time = datetime(2026, 11, 24, 3, 0, tzinfo=ZoneInfo("Asia/Seoul"))
+    with mock.patch.object(timezone, "now", return_value=load_time):
+        load_demo()
+        report = get_daily_report(Site.objects.get(), date(2026, 11, 23), now=load_time)
+    night = OperationEvent.objects.filter(at__gte=load_time - timedelta(hours=7))
+    before_now = load_time - timedelta(hours=demo_plant.STORY_LEAD_H)
+    assert night.filter(at__lte=before_now, kind="report").exists()
+    assert not night.filter(at__gt=before_now, at__lt=load_time - timedelta(hours=2)).exists()
+    assert not OperationEvent.objects.filter(at__gt=load_time).exists()
+    assert [row["shift"].shift_code for row in report["by_shift"]] == ["DAY", "NIGHT"]
+    assert all(row["totals"]["good"] > 0 for row in report["by_shift"])

@@ -1,5 +1,6 @@
 """In a real browser: the admin home shows the demo plant's overview; the daily production
-report prints one A4 page per work center, and its Excel export holds the page's totals."""
+report prints one A4 page per work center, and its Excel export holds the page's totals;
+issue 10's done-when on the demo plant itself."""
 
 from pathlib import Path
 
@@ -83,3 +84,52 @@ def test_the_daily_report_prints_a_page_per_work_center_and_exports_its_totals(
     assert "생산일보" in page.locator(".report-page h2").first.inner_text()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "cockpit-daily-report-ko.png"), full_page=True)
+
+
+def test_done_when_the_manager_sees_the_morning_and_prints_the_daily_report(
+    live_server, browser_page, tmp_path
+):
+    """Issue 10's done-when on the demo plant: without a click the manager sees which
+    machines are down, which orders will be late and how the last production day's shifts
+    did; then prints that day's 생산일보 for the morning meeting."""
+    call_command("load_demo", verbosity=0)
+    page = browser_page
+    sign_in(page, live_server.url, "manager")
+    page.select_option("#language-select", "ko")
+    page.wait_for_selector("#plant-overview")
+
+    down = page.locator("#tile-machines a.machine[data-state='down']")
+    assert down.count() >= 1
+    lathe = page.locator("#tile-machines a[data-machine='CNC-LT01']")
+    assert lathe.get_attribute("data-state") == "down"
+    assert "설비 고장" in lathe.inner_text()  # why, as the supervisor classified it
+    assert int(page.locator("#count-down b").inner_text()) == down.count()
+    assert page.locator("#tile-risks tr.late", has_text="PO-DEMO-0012").is_visible()
+    assert int(page.locator("#count-late b").inner_text()) >= 1
+    assert page.locator("#tile-operations tbody tr").count() >= 3  # two running, one stopped
+    shifts = page.locator("#tile-yesterday tbody tr")
+    assert [row.get_attribute("data-shift") for row in shifts.all()] == ["DAY", "NIGHT"]
+    for row in shifts.all():
+        _planned, good, scrap, oee = (cell.inner_text() for cell in row.locator("td").all()[1:])
+        assert float(good.replace(",", "")) > 0 and float(scrap.replace(",", "")) > 0
+        assert oee.endswith("%")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "cockpit-demo-morning-ko.png"), full_page=True)
+
+    page.click("#tile-yesterday h2 a")
+    page.wait_for_selector(".report-page")
+    pages = page.locator(".report-page")
+    centers = [pages.nth(n).get_attribute("data-work-center") for n in range(pages.count())]
+    assert {"WC-PRESS", "WC-CNC"} <= set(centers)
+    cnc = page.locator(".report-page[data-work-center='WC-CNC']").inner_text()
+    assert "PO-DEMO-0012" in cnc and "치수 불량" in cnc  # orders and scrap by reason
+    page.screenshot(path=str(SCREENSHOTS / "cockpit-demo-daily-report-ko.png"), full_page=True)
+
+    pdf = tmp_path / "daily-report.pdf"
+    page.emulate_media(media="print")
+    page.pdf(path=str(pdf), format="A4", print_background=True)
+    reader = PdfReader(str(pdf))
+    assert len(reader.pages) == len(centers)  # one A4 page per work center
+    for number, code in enumerate(centers):
+        assert code in reader.pages[number].extract_text()
+        assert float(reader.pages[number].mediabox.width) == pytest.approx(595, abs=2)

@@ -29,7 +29,8 @@ def test_a_planner_schedules_the_demo_plant_and_publishes_it(live_server, browse
     page.wait_for_selector("#schedule-status")
     assert page.locator("#schedule-progress").count() == 1  # queued or running: the bar
     page.wait_for_selector("#schedule-gantt svg", timeout=40_000)  # the page reloads itself
-    assert page.locator("#schedule-gantt rect.bar").count() >= 10
+    # the open work of the demo's orders (some already part made) on the day in view
+    assert page.locator("#schedule-gantt rect.bar").count() >= 6
     assert page.locator("#schedule-compare").is_visible()
     page.select_option("#language-select", "ko")
     page.wait_for_selector("#schedule-gantt svg")

@@ -113,7 +113,8 @@ def test_an_operator_runs_an_operation_on_the_tablet(live_server, browser_page):
     page.locator("#downtime a").first.click()  # tap one: the stop
     page.get_by_role("button", name="설비 고장 (Breakdown)").click()  # tap two: why
     page.wait_for_selector("#dispatch")
-    assert DowntimeClassification.objects.get().reason.code == "DT-BREAKDOWN"
+    stop = DowntimeClassification.objects.get(machine__code="PRS-200-01")  # the demo has others
+    assert stop.reason.code == "DT-BREAKDOWN"
     assert page.locator("#downtime").count() == 0
     page.locator("#dispatch a").first.click()
     page.wait_for_selector("#start")
@@ -137,7 +138,7 @@ def test_an_operator_runs_an_operation_on_the_tablet(live_server, browser_page):
     page.click("#back-to-operation")
     page.click("#complete")
     page.wait_for_selector("#op-status:has-text('완료')")
-    done = Operation.objects.get(status=Operation.Status.COMPLETED)
+    done = Operation.objects.get(status=Operation.Status.COMPLETED, order__code="PO-DEMO-0009")
     assert (done.qty_good, done.qty_scrap) == (20, 2)
     assert OperationEvent.objects.filter(operation=done, kind="report").count() == 1
     assert StockMove.objects.filter(
@@ -154,7 +155,9 @@ def test_reports_made_offline_are_sent_once_when_the_network_returns(live_server
     page.locator("#dispatch a").first.click()
     page.click("#start")
     page.wait_for_selector("#report")
-    operation = Operation.objects.get(status=Operation.Status.RUNNING)
+    operation = Operation.objects.get(
+        status=Operation.Status.RUNNING, work_center__code="WC-PRESS"
+    )  # the demo runs others elsewhere
     page.context.set_offline(True)  # the Wi-Fi goes
     for good in ("3", "4", "99999"):
         page.fill("#qty_good", good)
