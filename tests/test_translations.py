@@ -37,18 +37,23 @@ def test_every_catalog_entry_is_translated_and_not_fuzzy():
     reason="extracting strings needs GNU gettext's xgettext (apt-get install gettext)",
 )
 def test_catalog_holds_every_marked_string(tmp_path):
-    work = tmp_path / "locale"
-    shutil.copytree(ROOT / "locale", work)
-    # makemessages writes into the first LOCALE_PATHS entry: point it at the copy.
-    script = (
-        "import django, os; from django.conf import settings; "
-        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mes.settings'); django.setup(); "
-        f"settings.LOCALE_PATHS = [{str(work)!r}]; "
-        "from django.core.management import call_command; "
-        "call_command('makemessages', locale=['ko'], verbosity=0, no_obsolete=True, "
-        "ignore_patterns=['.venv*', 'bench/*', 'staticfiles/*', 'node_modules/*'])"
+    # makemessages writes into the tree it runs in (the project's locale/): run it in a
+    # copy of the sources, so the real catalog is only read.
+    copy = tmp_path / "src"
+    shutil.copytree(
+        ROOT,
+        copy,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv*", "staticfiles", "node_modules", "bench", "__pycache__", "*.mo"
+        ),
     )
-    subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True)
-    extracted = set(_messages(work / "ko" / "LC_MESSAGES" / "django.po"))
+    script = (
+        "import django, os; "
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mes.settings'); django.setup(); "
+        "from django.core.management import call_command; "
+        "call_command('makemessages', locale=['ko'], verbosity=0, no_obsolete=True)"
+    )
+    subprocess.run([sys.executable, "-c", script], cwd=copy, check=True)
+    extracted = set(_messages(copy / "locale" / "ko" / "LC_MESSAGES" / "django.po"))
     missing = sorted(extracted - set(_messages(CATALOG)))
     assert missing == [], "run manage.py makemessages -l ko and translate these"
