@@ -61,3 +61,15 @@ def test_dockerfile_installs_from_the_lock_with_the_same_uv_as_bin_setup():
     assert f"uv=={uv_version}" in dockerfile
     assert "uv sync --frozen" in dockerfile
     assert "FROM python:3.11" in dockerfile
+
+
+def test_gunicorn_workers_freeze_what_they_loaded():
+    import gc
+    import runpy
+
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    try:
+        config["post_worker_init"](worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
