@@ -3,6 +3,7 @@ OEE of the running shift in the dashboard follows within a minute."""
 
 import re
 import uuid
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -29,7 +30,7 @@ def tiles(client: Client) -> dict[str, tuple[int, int]]:
 def test_the_simulator_feeds_the_dashboard_within_a_minute(make_person):
     skip_without_broker()
     call_command("load_demo", stdout=StringIO())
-    # From today the plant works round the clock, so a shift runs whenever this test does.
+    # The plant works round the clock, so a shift runs whenever this test does.
     site = Site.objects.get()
     pattern = calendars.set_shift_pattern(
         actor=None,
@@ -41,8 +42,8 @@ def test_the_simulator_feeds_the_dashboard_within_a_minute(make_person):
             for code, start, end in (("A", "00:00", "12:00"), ("B", "12:00", "00:00"))
         ],
     )
-    calendars.assign_calendar(
-        actor=None, pattern=pattern, site=site, valid_from=timezone.localdate()
+    calendars.assign_calendar(  # from yesterday: last night's shift is round the clock too
+        actor=None, pattern=pattern, site=site, valid_from=timezone.localdate() - timedelta(days=1)
     )
     Holiday.objects.filter(site=site).delete()
     manager = Client()

@@ -1,9 +1,11 @@
 """The plant manager opens the OEE dashboard on the demo plant's history, in Korean."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from .support import sign_in
 
@@ -16,6 +18,11 @@ def test_the_oee_dashboard_draws_the_demo_plant(live_server, browser_page):
     call_command("load_demo", verbosity=0)
     page = browser_page
     sign_in(page, live_server.url, "manager", next_path="/admin/production/oeesnapshot/dashboard/")
+    # The timeline shows one plant-local day; early in a day most of the demo's last 24
+    # hours of history are on the day before.
+    now = timezone.localtime()
+    day = now.date() if now.hour >= 12 else now.date() - timedelta(days=1)
+    page.goto(f"{live_server.url}/admin/production/oeesnapshot/dashboard/?day={day}")
     page.wait_for_selector("#oee-timeline svg")
     for chart in ("#oee-trend", "#oee-factors", "#oee-losses", "#oee-pareto"):
         box = page.locator(f"{chart} svg").bounding_box()
