@@ -110,13 +110,20 @@ def test_routings_and_customers_in_bulk(erp):
 
 @pytest.mark.parametrize(
     ("records", "field"),
-    [([], "records"), ("items", "records"), (None, "records"), (["not an object"], "records.0")],
+    [
+        ([], "records"),
+        ("items", "records"),
+        (None, "records"),
+        ([item("OK-1"), "not an object"], "records.1"),
+    ],
 )
 def test_a_bad_batch_is_a_problem_and_writes_nothing(erp, records, field):
+    UnitOfMeasureFactory(code="EA")
     response = bulk(erp, "items", records)
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     assert field in response.json()["errors"]
+    assert not Item.objects.exists()  # not even the good record beside a bad one
 
 
 def test_a_batch_over_the_limit_is_refused_whole(erp, settings):

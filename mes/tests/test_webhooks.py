@@ -288,6 +288,24 @@ def test_a_bad_endpoint_is_refused_with_the_field_named(erp, body, field):
     assert not WebhookEndpoint.objects.exists()
 
 
+def test_a_bad_change_to_an_endpoint_is_refused_and_changes_nothing(erp, webhook_receiver):
+    endpoint = subscribe(webhook_receiver.url, ["stock.received"])
+    detail = reverse("webhook-endpoint-detail", kwargs={"pk": endpoint.pk})
+    for body, field in (
+        ({"secret": "not-a-secret"}, "secret"),
+        ({"events": []}, "events"),
+        ({"events": ["order.eaten"], "url": "https://elsewhere.example/"}, "events.0"),
+    ):
+        response = erp.patch(detail, body, format="json")
+        assert response.status_code == 400 and field in response.json()["errors"]
+    kept = WebhookEndpoint.objects.get()
+    assert (kept.secret, kept.events, kept.url) == (
+        endpoint.secret,
+        ["stock.received"],
+        webhook_receiver.url,
+    )
+
+
 def test_deliveries_are_listed_and_replayed_over_the_api(settings, erp, webhook_receiver):
     settings.MES_WEBHOOK_MAX_ATTEMPTS = 1
     webhook_receiver.answer = lambda n: 500 if n == 1 else 200
